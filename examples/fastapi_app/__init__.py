@@ -1,0 +1,1 @@
+"""A small multi-tenant music service instrumented with spotify-otel (FastAPI)."""

@@ -1,0 +1,99 @@
+"""OTLP exporters for the three signals, over gRPC or http/protobuf.
+
+Values set by keyword or ``SPOTIFY_OTEL_*`` are passed explicitly; values from the standard ``OTEL_*``
+variables are left to the exporters, which also read the per-signal endpoints, headers, certificates
+and client keys (mTLS) themselves. Every exporter is wrapped in a fork-safe, counting wrapper.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from opentelemetry.sdk.metrics import (
+    Counter,
+    Histogram,
+    ObservableCounter,
+    ObservableGauge,
+    ObservableUpDownCounter,
+    UpDownCounter,
+)
+from opentelemetry.sdk.metrics.export import AggregationTemporality
+
+from spotify_otel._export_wrappers import ForkSafeLogExporter, ForkSafeMetricExporter, ForkSafeSpanExporter
+from spotify_otel._settings import Settings
+
+_PATHS = {"traces": "/v1/traces", "metrics": "/v1/metrics", "logs": "/v1/logs"}
+
+
+def _common_kwargs(settings: Settings, signal: str) -> dict[str, Any]:
+    kwargs: dict[str, Any] = {}
+    if settings.explicit("endpoint"):
+        base = settings.resolved_endpoint
+        kwargs["endpoint"] = base + _PATHS[signal] if settings.protocol == "http/protobuf" else base
+    if settings.explicit("headers") and settings.headers:
+        kwargs["headers"] = dict(settings.headers)
+    if settings.explicit("export_timeout"):
+        kwargs["timeout"] = settings.export_timeout
+    if settings.explicit("compression"):
+        if settings.protocol == "grpc":
+            from grpc import Compression as GrpcCompression
+
+            kwargs["compression"] = GrpcCompression.Gzip if settings.compression == "gzip" else (
+                GrpcCompression.NoCompression)
+        else:
+            from opentelemetry.exporter.otlp.proto.http import Compression as HttpCompression
+
+            kwargs["compression"] = HttpCompression.Gzip if settings.compression == "gzip" else (
+                HttpCompression.NoCompression)
+    return kwargs
+
+
+def temporality(settings: Settings) -> dict[type, AggregationTemporality]:
+    """Preferred temporality per instrument (up-down counters stay cumulative, per the spec)."""
+    delta = settings.metric_temporality == "delta"
+    chosen = AggregationTemporality.DELTA if delta else AggregationTemporality.CUMULATIVE
+    return {
+        Counter: chosen,
+        Histogram: chosen,
+        ObservableCounter: chosen,
+        UpDownCounter: AggregationTemporality.CUMULATIVE,
+        ObservableUpDownCounter: AggregationTemporality.CUMULATIVE,
+        ObservableGauge: AggregationTemporality.CUMULATIVE,
+    }
+
+
+def span_exporter(settings: Settings) -> ForkSafeSpanExporter:
+    """The traces exporter for ``settings.protocol``."""
+    kwargs = _common_kwargs(settings, "traces")
+    if settings.protocol == "grpc":
+        from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter as Grpc
+
+        return ForkSafeSpanExporter(lambda: Grpc(**kwargs))
+    from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter as Http
+
+    return ForkSafeSpanExporter(lambda: Http(**kwargs))
+
+
+def metric_exporter(settings: Settings) -> ForkSafeMetricExporter:
+    """The metrics exporter for ``settings.protocol``."""
+    kwargs = _common_kwargs(settings, "metrics")
+    kwargs["preferred_temporality"] = temporality(settings)
+    if settings.protocol == "grpc":
+        from opentelemetry.exporter.otlp.proto.grpc.metric_exporter import OTLPMetricExporter as Grpc
+
+        return ForkSafeMetricExporter(lambda: Grpc(**kwargs), kwargs["preferred_temporality"])
+    from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter as Http
+
+    return ForkSafeMetricExporter(lambda: Http(**kwargs), kwargs["preferred_temporality"])
+
+
+def log_exporter(settings: Settings) -> ForkSafeLogExporter:
+    """The logs exporter for ``settings.protocol``."""
+    kwargs = _common_kwargs(settings, "logs")
+    if settings.protocol == "grpc":
+        from opentelemetry.exporter.otlp.proto.grpc._log_exporter import OTLPLogExporter as Grpc
+
+        return ForkSafeLogExporter(lambda: Grpc(**kwargs))
+    from opentelemetry.exporter.otlp.proto.http._log_exporter import OTLPLogExporter as Http
+
+    return ForkSafeLogExporter(lambda: Http(**kwargs))

@@ -1,0 +1,76 @@
+"""HTTP server metrics with the tenant: ``http.server.request.duration`` (stable semantic
+conventions, seconds) and ``http.server.active_requests``, recorded once per request by our own
+middleware. The framework instrumentations build metric attributes from fixed allow-lists that cannot
+carry ``tenant.id``, so their own metrics are switched off and these replace them.
+"""
+
+from __future__ import annotations
+
+from opentelemetry.metrics import Meter
+
+from spotify_otel._tenant_limits import TenantLimits
+from spotify_otel.tenant import TENANT_ATTRIBUTE
+
+DURATION = "http.server.request.duration"
+ACTIVE = "http.server.active_requests"
+# Semantic-convention advisory buckets (seconds), extended for slow AI calls.
+DURATION_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0, 30.0)
+_KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH"})
+
+Attributes = dict[str, str | int]
+
+
+def normalize_method(method: str) -> str:
+    """Known methods as is; anything else ``_OTHER`` (a client cannot create series with methods)."""
+    return method if method in _KNOWN_METHODS else "_OTHER"
+
+
+class HttpServerMetrics:
+    """Records the two server metrics; one instance per process, shared by every integration."""
+
+    def __init__(self, meter: Meter, limits: TenantLimits) -> None:
+        self._duration = meter.create_histogram(
+            DURATION, unit="s", description="Duration of HTTP server requests.",
+            explicit_bucket_boundaries_advisory=list(DURATION_BUCKETS),
+        )
+        self._active = meter.create_up_down_counter(
+            ACTIVE, unit="{request}", description="Number of active HTTP server requests."
+        )
+        self._duration_tenants = limits.for_metric(DURATION)
+        self._active_tenants = limits.for_metric(ACTIVE)
+        self.default_tenant = limits.default_tenant
+
+    def started(self, method: str, scheme: str, tenant: str | None) -> Attributes:
+        """Count a request in flight; returns the attributes to pass to :meth:`finished`."""
+        attributes: Attributes = {
+            "http.request.method": method,
+            "url.scheme": scheme,
+            TENANT_ATTRIBUTE: self._active_tenants(tenant or self.default_tenant),
+        }
+        self._active.add(1, attributes)
+        return attributes
+
+    def finished(
+        self,
+        active_attributes: Attributes,
+        duration_s: float,
+        status: int,
+        route: str | None,
+        tenant: str | None,
+        error_type: str | None = None,
+    ) -> None:
+        """Record the request's duration and take it out of the in-flight count."""
+        self._active.add(-1, active_attributes)
+        attributes: Attributes = {
+            "http.request.method": active_attributes["http.request.method"],
+            "url.scheme": active_attributes["url.scheme"],
+            "http.response.status_code": status,
+            TENANT_ATTRIBUTE: self._duration_tenants(tenant or self.default_tenant),
+        }
+        if route:
+            attributes["http.route"] = route
+        if error_type is not None:
+            attributes["error.type"] = error_type
+        elif status >= 500:
+            attributes["error.type"] = str(status)
+        self._duration.record(duration_s, attributes)

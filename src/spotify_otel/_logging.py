@@ -1,0 +1,155 @@
+"""stdlib ``logging`` -> OTLP log records, and the optional JSON-lines console format.
+
+Exactly one :class:`OTLPLogHandler` is installed per process: on the root logger, plus on the server
+loggers that do not propagate to it (``uvicorn``, ``uvicorn.access``, ``gunicorn.error``,
+``gunicorn.access``), never on a logger whose records already reach it, so no record is exported twice.
+Servers that (re)configure logging after ``init_telemetry`` are covered by :func:`ensure_handlers`,
+which the request middlewares call once per process.
+
+The SDK's ``LoggingHandler`` is deprecated since 1.40 in favour of the contrib logging
+instrumentation, whose releases lag the other contrib packages; this handler is the same translation,
+with ``tenant.id`` added and nothing that can raise into the caller.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import threading
+from datetime import UTC, datetime
+from typing import Any
+
+from opentelemetry import trace
+from opentelemetry._logs import LoggerProvider, LogRecord
+from opentelemetry.context import get_current
+from opentelemetry.sdk._logs._internal import std_to_otel
+
+from spotify_otel.tenant import TENANT_ATTRIBUTE, current_scope
+
+SERVER_LOGGERS = ("uvicorn", "uvicorn.error", "uvicorn.access", "gunicorn.error", "gunicorn.access")
+
+# Attributes every LogRecord has; anything else was passed with ``extra=`` and is exported.
+_RESERVED = frozenset(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "asctime", "taskName"}
+_OTEL_SEVERITY_TEXT = {"WARNING": "WARN", "CRITICAL": "FATAL"}
+
+
+def _extras(record: logging.LogRecord) -> dict[str, Any]:
+    extras: dict[str, Any] = {}
+    for key, value in vars(record).items():
+        if key not in _RESERVED and not key.startswith("_"):
+            extras[key] = value if isinstance(value, str | bool | int | float) else str(value)
+    return extras
+
+
+class OTLPLogHandler(logging.Handler):
+    """Translate ``logging`` records into OpenTelemetry log records, tagged with the tenant."""
+
+    def __init__(self, logger_provider: LoggerProvider, default_tenant: str, level: int = logging.NOTSET) -> None:
+        super().__init__(level)
+        self._provider = logger_provider
+        self._default_tenant = default_tenant
+        self._loggers: dict[str, Any] = {}
+        self.failures = 0
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            name = record.name
+            otel_logger = self._loggers.get(name)
+            if otel_logger is None:
+                otel_logger = self._loggers.setdefault(name, self._provider.get_logger(name))
+            attributes = _extras(record)
+            if record.exc_info and record.exc_info[0] is not None:
+                exc_type, exc, _tb = record.exc_info
+                attributes["exception.type"] = exc_type.__name__
+                attributes["exception.message"] = str(exc)
+                attributes["exception.stacktrace"] = logging.Formatter().formatException(record.exc_info)
+            scope = current_scope()
+            if scope is not None:
+                attributes[TENANT_ATTRIBUTE] = scope.tenant or self._default_tenant
+            body = record.getMessage() if record.args or isinstance(record.msg, str) else str(record.msg)
+            otel_logger.emit(LogRecord(
+                timestamp=int(record.created * 1e9),
+                context=get_current(),
+                severity_text=_OTEL_SEVERITY_TEXT.get(record.levelname, record.levelname),
+                severity_number=std_to_otel(record.levelno),
+                body=body,
+                attributes=attributes,
+            ))
+        except Exception:  # a log call must never raise into the application
+            self.failures += 1
+
+    def flush(self) -> None:  # the provider is flushed by Telemetry.shutdown, with a deadline
+        return None
+
+
+class JsonLinesFormatter(logging.Formatter):
+    """The seed's JSON log format: ``timestamp, level, service, tenant_id, message, metadata`` plus
+    ``trace_id`` and ``span_id``; ``extra=`` fields go into ``metadata``."""
+
+    def __init__(self, service: str) -> None:
+        super().__init__()
+        self.service = service
+
+    def format(self, record: logging.LogRecord) -> str:
+        span_context = trace.get_current_span().get_span_context()
+        scope = current_scope()
+        payload: dict[str, Any] = {
+            "timestamp": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds")
+            .replace("+00:00", "Z"),
+            "level": record.levelname,
+            "service": self.service,
+            "tenant_id": scope.tenant if scope is not None else None,
+            "message": record.getMessage(),
+            "metadata": _extras(record),
+            "trace_id": format(span_context.trace_id, "032x") if span_context.is_valid else None,
+            "span_id": format(span_context.span_id, "016x") if span_context.is_valid else None,
+            "logger": record.name,
+        }
+        if record.exc_info:
+            payload["exception"] = self.formatException(record.exc_info)
+        return json.dumps(payload, default=str)
+
+
+def _reaches(logger: logging.Logger, handler: logging.Handler) -> bool:
+    """Whether a record logged on ``logger`` would be seen by ``handler``."""
+    current: logging.Logger | None = logger
+    while current is not None:
+        if handler in current.handlers:
+            return True
+        if not current.propagate:
+            return False
+        current = current.parent
+    return False
+
+
+_lock = threading.Lock()
+
+
+def ensure_handlers(handlers: list[logging.Handler]) -> None:
+    """Attach ``handlers`` to the root logger and to every server logger they would not reach."""
+    with _lock:
+        root = logging.getLogger()
+        for handler in handlers:
+            if handler not in root.handlers:
+                root.addHandler(handler)
+            for name in SERVER_LOGGERS:
+                server_logger = logging.getLogger(name)
+                if not _reaches(server_logger, handler):
+                    server_logger.addHandler(handler)
+
+
+def remove_handlers(handlers: list[logging.Handler]) -> None:
+    """Undo :func:`ensure_handlers`."""
+    with _lock:
+        for logger in [logging.getLogger(), *(logging.getLogger(name) for name in SERVER_LOGGERS)]:
+            for handler in handlers:
+                if handler in logger.handlers:
+                    logger.removeHandler(handler)
+
+
+def json_console_handler(service: str) -> logging.Handler:
+    """A stdout handler writing :class:`JsonLinesFormatter` lines."""
+    handler = logging.StreamHandler(sys.stdout)
+    handler.setFormatter(JsonLinesFormatter(service))
+    return handler

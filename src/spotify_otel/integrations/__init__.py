@@ -1,0 +1,2 @@
+"""Framework and client integrations: one module per framework, each imported lazily and only
+when its framework is installed."""

@@ -1,0 +1,35 @@
+"""What every server integration shares: tenant resolution, HTTP metrics and URL exclusion, built
+once by ``init_telemetry`` and handed to the framework middlewares."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from spotify_otel._http_metrics import HttpServerMetrics
+from spotify_otel._tenant_resolution import TenantResolver
+
+
+@dataclass(frozen=True)
+class ServerInstrumentation:
+    """The per-process objects a request middleware needs."""
+
+    resolver: TenantResolver
+    metrics: HttpServerMetrics | None
+    excluded_urls: tuple[str, ...]
+    # Called at every request start; does real work once per process (re-attach log handlers).
+    warmup: Callable[[], None] = lambda: None
+    # Called when the server shuts the application down (ASGI lifespan): flush before the process
+    # dies. uvicorn re-raises SIGTERM with the default handler after its graceful shutdown, so
+    # ``atexit`` handlers never run there.
+    on_server_shutdown: Callable[[], object] = lambda: None
+
+    def __post_init__(self) -> None:
+        pattern = "|".join(f"(?:{p})" for p in self.excluded_urls) if self.excluded_urls else None
+        object.__setattr__(self, "_excluded", re.compile(pattern) if pattern else None)
+
+    def is_excluded(self, url: str) -> bool:
+        """True for URLs (full, with scheme and host) that get no telemetry, e.g. health checks."""
+        excluded: re.Pattern[str] | None = self.__dict__["_excluded"]
+        return excluded is not None and excluded.search(url) is not None

@@ -1,0 +1,75 @@
+"""FastAPI integration.
+
+Usage: nothing to do; ``init_telemetry()`` instruments every ``FastAPI`` application, including one
+created before the call, as long as it has not served a request yet. Pass ``app=`` to instrument one
+that already has.
+
+How: ``FastAPI.build_middleware_stack`` is wrapped at class level, so each application builds its
+stack as ``TenantASGIMiddleware -> OpenTelemetryMiddleware -> the application's own stack``. The
+tenant scope therefore encloses the server span; the ``receive``/``send`` internal spans are excluded
+(they double a request's span count for little information); excluded URLs bypass both layers.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from opentelemetry.metrics import NoOpMeterProvider
+from opentelemetry.trace import TracerProvider
+from opentelemetry.util.http import ExcludeList
+
+from spotify_otel.integrations._server import ServerInstrumentation
+from spotify_otel.integrations.asgi import TenantASGIMiddleware
+
+_logger = logging.getLogger("spotify_otel.integrations")
+INSTALL_HINT = "pip install 'spotify-otel[fastapi]'"
+
+
+def instrument_fastapi(
+    server: ServerInstrumentation, tracer_provider: TracerProvider | None, app: Any = None
+) -> Callable[[], None] | None:
+    """Instrument all FastAPI apps; returns an undo callable, or ``None`` when FastAPI is absent."""
+    try:
+        import fastapi
+        from opentelemetry.instrumentation.asgi import OpenTelemetryMiddleware
+        from opentelemetry.instrumentation.fastapi import _get_default_span_details
+        from opentelemetry.instrumentation.fastapi.package import _instruments  # noqa: F401
+    except ImportError:
+        if app is not None:
+            _logger.warning("spotify-otel: app= given but FastAPI instrumentation is missing: %s", INSTALL_HINT)
+        return None
+
+    from opentelemetry.trace import get_tracer
+
+    tracer = get_tracer("opentelemetry.instrumentation.fastapi", tracer_provider=tracer_provider)
+    meter = NoOpMeterProvider().get_meter("spotify_otel.fastapi")
+    original = fastapi.FastAPI.build_middleware_stack
+
+    def build_middleware_stack(self: Any) -> Any:
+        stack = original(self)
+        try:
+            traced = OpenTelemetryMiddleware(
+                stack, excluded_urls=ExcludeList([]), default_span_details=_get_default_span_details,
+                tracer=tracer, meter=meter, exclude_spans=["receive", "send"],
+            )
+            return TenantASGIMiddleware(traced, server, bypass=stack)
+        except Exception:  # never break the application because instrumentation failed
+            _logger.exception("spotify-otel: FastAPI instrumentation failed; serving uninstrumented")
+            return stack
+
+    fastapi.FastAPI.build_middleware_stack = build_middleware_stack  # type: ignore[method-assign]
+    if app is not None:
+        reset_app_stack(app)
+
+    def undo() -> None:
+        fastapi.FastAPI.build_middleware_stack = original  # type: ignore[method-assign]
+
+    return undo
+
+
+def reset_app_stack(app: Any) -> None:
+    """Make an app that already served requests rebuild its (now instrumented) middleware stack."""
+    if getattr(app, "middleware_stack", None) is not None:
+        app.middleware_stack = None
