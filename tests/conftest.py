@@ -1,0 +1,23 @@
+"""Fixtures shared by the whole suite."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from spotify_otel.receiver import OTLPReceiver  # noqa: E402
+
+
+@pytest.fixture
+def receiver() -> Iterator[OTLPReceiver]:
+    """A real OTLP receiver (gRPC + HTTP) on free loopback ports."""
+    rx = OTLPReceiver(host="127.0.0.1", grpc_port=0, http_port=0).start()
+    try:
+        yield rx
+    finally:
+        rx.stop()

@@ -1,0 +1,32 @@
+"""FastAPI servers under real uvicorn, exporting real OTLP to a real receiver."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from _support import BIN, ServerProcess, free_port, telemetry_env
+
+from spotify_otel.receiver import OTLPReceiver
+
+APP = "examples.fastapi_app.app:app"
+
+
+@pytest.fixture(scope="module")
+def module_receiver() -> Iterator[OTLPReceiver]:
+    rx = OTLPReceiver(host="127.0.0.1", grpc_port=0, http_port=0).start()
+    try:
+        yield rx
+    finally:
+        rx.stop()
+
+
+def uvicorn(endpoint: str, *extra_args: str, protocol: str = "grpc", zero_code: bool = False,
+            **env: str) -> ServerProcess:
+    """Start the example app under uvicorn (optionally via opentelemetry-instrument)."""
+    port = free_port()
+    argv = [str(BIN / "uvicorn"), APP, "--host", "127.0.0.1", "--port", str(port), *extra_args]
+    if zero_code:
+        argv = [str(BIN / "opentelemetry-instrument"), *argv]
+    environment = telemetry_env(endpoint, protocol, **{"PORT": str(port), "OTEL_SERVICE_NAME": "music-api", **env})
+    return ServerProcess(argv, environment, port).wait_ready()
