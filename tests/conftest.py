@@ -10,7 +10,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from spotify_otel.receiver import OTLPReceiver  # noqa: E402
+from spotify_otel.receiver import OTLPReceiver
 
 
 @pytest.fixture

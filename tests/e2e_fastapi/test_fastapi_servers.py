@@ -118,7 +118,7 @@ def test_http_server_duration_has_tenant_and_route_template(single: OTLPReceiver
     assert "/api/tracks/{track_id}" in routes and "/api/tracks/1" not in routes
     latest: dict[tuple[object, ...], int] = {}
     for p in points:
-        latest[tuple(sorted(p.attributes.items())) + (p.resource.get("service.name"),)] = p.count or 0
+        latest[(*tuple(sorted(p.attributes.items())), p.resource.get("service.name"))] = p.count or 0
     counted = {key: n for key, n in latest.items() if "music-api" in key}
     per_tenant = {t: sum(n for key, n in counted.items() if ("tenant.id", t) in key) for t in (*TENANTS, "unknown")}
     assert per_tenant["acme"] == 1 + 1 + 1 + 30 and per_tenant["globex"] == 2 and per_tenant["unknown"] == 1

@@ -5,6 +5,7 @@ from the outside, so the server span starts inside the tenant scope."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
@@ -74,10 +75,9 @@ class TenantASGIMiddleware:
     def _flush_on_shutdown(self, send: Send) -> Send:
         async def send_after_flush(message: Message) -> None:
             if message.get("type") in ("lifespan.shutdown.complete", "lifespan.shutdown.failed"):
-                try:
+                # the server must finish shutting down whatever happens here
+                with contextlib.suppress(Exception):
                     await asyncio.get_running_loop().run_in_executor(None, self.server.on_server_shutdown)
-                except Exception:  # the server must finish shutting down whatever happens here
-                    pass
             await send(message)
 
         return send_after_flush
