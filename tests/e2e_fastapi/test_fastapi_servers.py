@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 from _support import ServerProcess
-from conftest import uvicorn
+from fastapi_servers import uvicorn
 
 from spotify_otel.receiver import OTLPReceiver, ReceivedSpan
 
