@@ -14,7 +14,7 @@ import sys
 from collections.abc import Sequence
 
 # Sub-command modules, in the order ``--help`` lists them.
-_COMMANDS = ("receive", "health")
+_COMMANDS = ("receive", "health", "slo", "remediate")
 
 
 class CommandError(Exception):
