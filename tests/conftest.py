@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # _support, fastapi_servers
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # examples
 
 from spotify_otel.receiver import OTLPReceiver
 

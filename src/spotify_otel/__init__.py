@@ -9,6 +9,7 @@ One line sets up traces, metrics and logs over OTLP with ``tenant.id`` on every 
 from spotify_otel._telemetry import Telemetry, get_telemetry, init_telemetry
 from spotify_otel._version import __version__
 from spotify_otel.exceptions import ConfigError, SpotifyOtelWarning
+from spotify_otel.metrics import AlertManager, MetricsCollector, MLMonitor, SecurityMonitor
 from spotify_otel.tenant import (
     bind_tenant,
     bind_tenant_from_claims,
@@ -17,7 +18,11 @@ from spotify_otel.tenant import (
 )
 
 __all__ = [
+    "AlertManager",
     "ConfigError",
+    "MLMonitor",
+    "MetricsCollector",
+    "SecurityMonitor",
     "SpotifyOtelWarning",
     "Telemetry",
     "__version__",

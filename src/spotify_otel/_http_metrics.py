@@ -9,6 +9,7 @@ from __future__ import annotations
 from opentelemetry.metrics import Meter
 
 from spotify_otel._tenant_limits import TenantLimits
+from spotify_otel.metrics.accounting import RequestAccounting
 from spotify_otel.tenant import TENANT_ATTRIBUTE
 
 DURATION = "http.server.request.duration"
@@ -28,7 +29,8 @@ def normalize_method(method: str) -> str:
 class HttpServerMetrics:
     """Records the two server metrics; one instance per process, shared by every integration."""
 
-    def __init__(self, meter: Meter, limits: TenantLimits) -> None:
+    def __init__(self, meter: Meter, limits: TenantLimits, accounting: RequestAccounting | None = None) -> None:
+        self.accounting = accounting
         self._duration = meter.create_histogram(
             DURATION, unit="s", description="Duration of HTTP server requests.",
             explicit_bucket_boundaries_advisory=list(DURATION_BUCKETS),
@@ -58,8 +60,12 @@ class HttpServerMetrics:
         route: str | None,
         tenant: str | None,
         error_type: str | None = None,
+        cpu_s: float = 0.0,
+        bytes_in: int = 0,
+        bytes_out: int = 0,
     ) -> None:
-        """Record the request's duration and take it out of the in-flight count."""
+        """Record the request's duration, take it out of the in-flight count, and account its cost and
+        SLA classification."""
         self._active.add(-1, active_attributes)
         attributes: Attributes = {
             "http.request.method": active_attributes["http.request.method"],
@@ -74,3 +80,6 @@ class HttpServerMetrics:
         elif status >= 500:
             attributes["error.type"] = str(status)
         self._duration.record(duration_s, attributes)
+        if self.accounting is not None:
+            self.accounting.record(tenant or self.default_tenant, route, status, duration_s, cpu_s, bytes_in,
+                                   bytes_out)

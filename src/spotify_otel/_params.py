@@ -149,6 +149,17 @@ PARAMS: tuple[Param, ...] = (
     Param("json_logs", p.parse_bool, False,
           "Also write JSON lines (timestamp, level, service, tenant_id, message, metadata, trace_id, "
           "span_id) to stdout.", _ours("JSON_LOGS")),
+    Param("slo_latency_threshold_ms", p.number(float, 1, 600_000), 300.0,
+          "Latency objective: requests faster than this are `sla.latency=good` in `spotify.sla.requests`.",
+          _ours("SLO_LATENCY_THRESHOLD_MS")),
+    Param("cost_per_request", p.number(float, 0, 1e6), 0.00001, "Cost model: USD per request.",
+          _ours("COST_PER_REQUEST")),
+    Param("cost_per_cpu_second", p.number(float, 0, 1e6), 0.00005, "Cost model: USD per CPU second.",
+          _ours("COST_PER_CPU_SECOND")),
+    Param("cost_per_gb", p.number(float, 0, 1e6), 0.09, "Cost model: USD per GB received or sent.",
+          _ours("COST_PER_GB")),
+    Param("alertmanager_url", p.parse_url, "http://localhost:9093", "Alertmanager for `AlertManager` (API v2).",
+          _ours("ALERTMANAGER_URL", "ALERTMANAGER_URL")),
     Param("shutdown_timeout", p.number(float, 0.1, 120), 5.0, "Seconds `shutdown()` may take in total.",
           _ours("SHUTDOWN_TIMEOUT")),
 )

@@ -67,6 +67,11 @@ class Settings:
     system_metrics: bool
     log_level: int
     json_logs: bool
+    slo_latency_threshold_ms: float
+    cost_per_request: float
+    cost_per_cpu_second: float
+    cost_per_gb: float
+    alertmanager_url: str
     shutdown_timeout: float
     sources: Mapping[str, str] = dataclasses.field(default_factory=dict, compare=False)
 

@@ -29,6 +29,7 @@ from spotify_otel._tenant_resolution import TenantResolver
 from spotify_otel._tenant_validation import TenantValidator
 from spotify_otel.exceptions import SpotifyOtelWarning
 from spotify_otel.integrations._server import ServerInstrumentation
+from spotify_otel.metrics.accounting import RequestAccounting
 
 _logger = logging.getLogger("spotify_otel")
 _lock = threading.RLock()
@@ -136,6 +137,27 @@ def _tenant_observability(telemetry: Telemetry) -> TenantValidator:
     return TenantValidator(telemetry.settings.tenant_max_length, on_reject=on_reject)
 
 
+def _export_observability(telemetry: Telemetry) -> None:
+    """``spotify.otel.exported`` / ``spotify.otel.export.failed`` from the exporters' own counters."""
+    providers = telemetry.providers
+    exporters = {"traces": providers.span_exporter, "metrics": providers.metric_exporter,
+                 "logs": providers.log_exporter}
+
+    def observe(field: str) -> Callable[[CallbackOptions], Iterable[Observation]]:
+        def callback(options: CallbackOptions) -> Iterable[Observation]:
+            return [Observation(getattr(exporter.counters, field), {"signal": signal})
+                    for signal, exporter in exporters.items() if exporter is not None]
+
+        return callback
+
+    telemetry.meter.create_observable_counter(
+        "spotify.otel.exported", callbacks=[observe("exported")], unit="{item}",
+        description="Spans, metric points and log records exported successfully by this process.")
+    telemetry.meter.create_observable_counter(
+        "spotify.otel.export.failed", callbacks=[observe("failed_items")], unit="{item}",
+        description="Items whose export failed after the exporter's retries (dropped).")
+
+
 def _install_logging(telemetry: Telemetry) -> None:
     settings = telemetry.settings
     handlers: list[logging.Handler] = []
@@ -214,12 +236,19 @@ def _build(settings: Settings, app: Any) -> Telemetry:
         TraceContextTextMapPropagator(), TenantBaggagePropagator(settings.trust_inbound_baggage),
     ]))
     validator = _tenant_observability(telemetry)
+    _export_observability(telemetry)
     tenant._configure(validator, settings.tenant_claim)
     resolver = TenantResolver(
         validator, settings.tenant_sources, settings.tenant_header, settings.tenant_claim,
         settings.tenant_base_domain, settings.trust_inbound_baggage, settings.tenant_resolver,
     )
-    http_metrics = HttpServerMetrics(telemetry.meter, telemetry.limits) if providers.meter_provider else None
+    http_metrics = None
+    if providers.meter_provider is not None:
+        accounting = RequestAccounting(
+            telemetry.meter, telemetry.limits, settings.slo_latency_threshold_ms / 1000, settings.cost_per_request,
+            settings.cost_per_cpu_second, settings.cost_per_gb,
+        )
+        http_metrics = HttpServerMetrics(telemetry.meter, telemetry.limits, accounting)
     _install_logging(telemetry)
     telemetry.server = ServerInstrumentation(
         resolver, http_metrics, settings.excluded_urls, _make_warmup(telemetry), telemetry.shutdown

@@ -51,13 +51,13 @@ class TenantLimits:
         self._limiters: dict[str, TenantLimiter] = {}
         self._lock = threading.Lock()
 
-    def for_metric(self, metric_name: str) -> TenantLimiter:
-        """The limiter of ``metric_name`` (created on first use)."""
+    def for_metric(self, metric_name: str, max_values: int | None = None) -> TenantLimiter:
+        """The limiter of ``metric_name`` (created on first use, with ``max_values`` or ``max_tenants``)."""
         limiter = self._limiters.get(metric_name)
         if limiter is None:
             with self._lock:
                 limiter = self._limiters.setdefault(
-                    metric_name, TenantLimiter(self.max_tenants, (self.default_tenant,))
+                    metric_name, TenantLimiter(max_values or self.max_tenants, (self.default_tenant,))
                 )
         return limiter
 

@@ -6,7 +6,8 @@ import spotify_otel
 def test_all_is_sorted_and_pinned() -> None:
     assert spotify_otel.__all__ == sorted(spotify_otel.__all__)
     assert spotify_otel.__all__ == [
-        "ConfigError", "SpotifyOtelWarning", "Telemetry", "__version__", "bind_tenant", "bind_tenant_from_claims",
+        "AlertManager", "ConfigError", "MLMonitor", "MetricsCollector", "SecurityMonitor", "SpotifyOtelWarning",
+        "Telemetry", "__version__", "bind_tenant", "bind_tenant_from_claims",
         "current_tenant", "get_telemetry", "init_telemetry", "tenant_context",
     ]
     for name in spotify_otel.__all__:

@@ -68,7 +68,7 @@ class TenantDjangoMiddleware:
         state = self._before(request)
         if state is None:
             return self.get_response(request)
-        status, error_type = 500, None
+        status, error_type, response = 500, None, None
         try:
             response = self.get_response(request)
             status = response.status_code
@@ -77,13 +77,13 @@ class TenantDjangoMiddleware:
             error_type = type(exc).__qualname__
             raise
         finally:
-            self._after(request, state, status, error_type)
+            self._after(request, state, status, error_type, response)
 
     async def _acall(self, request: Any) -> Any:
         state = self._before(request)
         if state is None:
             return await self.get_response(request)
-        status, error_type = 500, None
+        status, error_type, response = 500, None, None
         try:
             response = await self.get_response(request)
             status = response.status_code
@@ -92,7 +92,7 @@ class TenantDjangoMiddleware:
             error_type = type(exc).__qualname__
             raise
         finally:
-            self._after(request, state, status, error_type)
+            self._after(request, state, status, error_type, response)
 
     def process_view(self, request: Any, view_func: Any, view_args: Any, view_kwargs: Any) -> None:
         server = self.server
@@ -101,7 +101,7 @@ class TenantDjangoMiddleware:
             bind_tenant(server.resolver.resolve(DjangoRequestView(request)), source="claim")
         return None
 
-    def _before(self, request: Any) -> tuple[Any, Any, float] | None:
+    def _before(self, request: Any) -> tuple[Any, Any, float, float] | None:
         server = self.server
         if server is None:
             return None
@@ -119,17 +119,22 @@ class TenantDjangoMiddleware:
         active = None
         if server.metrics is not None:
             active = server.metrics.started(normalize_method(request.method or ""), request.scheme or "http", tenant)
-        return token, active, time.perf_counter()
+        return token, active, time.perf_counter(), time.thread_time()
 
-    def _after(self, request: Any, state: tuple[Any, Any, float], status: int, error_type: str | None) -> None:
-        token, active, start = state
+    def _after(self, request: Any, state: tuple[Any, Any, float, float], status: int, error_type: str | None,
+               response: Any) -> None:
+        token, active, start, cpu_start = state
         try:
             server = self.server
             if server is not None and server.metrics is not None and active is not None:
                 match = getattr(request, "resolver_match", None)
                 route = getattr(match, "route", None) or None
                 scope = current_scope()
+                length = request.META.get("CONTENT_LENGTH") or ""
+                body = getattr(response, "content", b"") if not getattr(response, "streaming", True) else b""
                 server.metrics.finished(active, time.perf_counter() - start, status, route,
-                                        scope.tenant if scope is not None else None, error_type)
+                                        scope.tenant if scope is not None else None, error_type,
+                                        time.thread_time() - cpu_start, int(length) if length.isdigit() else 0,
+                                        len(body))
         finally:
             close_scope(token)

@@ -63,6 +63,11 @@ def _route(scope: Scope) -> str | None:
     return path if isinstance(path, str) else None
 
 
+def _content_length(view: AsgiRequestView) -> int:
+    value = view.header("content-length")
+    return int(value) if value is not None and value.isdigit() else 0
+
+
 class TenantASGIMiddleware:
     """Opens the tenant scope around the request and records ``http.server.*`` metrics."""
 
@@ -93,24 +98,29 @@ class TenantASGIMiddleware:
         if self.server.is_excluded(_url(scope)):
             await self.bypass(scope, receive, send)
             return
+        view = AsgiRequestView(scope)
         try:
-            tenant = self.server.resolver.resolve(AsgiRequestView(scope))
+            tenant = self.server.resolver.resolve(view)
         except Exception:  # never let telemetry fail a request
             tenant = None
         token = open_scope(tenant)
         metrics = self.server.metrics
         status = 500
+        bytes_out = 0
         error_type: str | None = None
         active = None
         start = time.perf_counter()
+        cpu_start = time.thread_time()
         try:
             if metrics is not None:
                 active = metrics.started(normalize_method(scope.get("method", "")), scope.get("scheme", "http"),
                                          tenant)
 
             async def send_with_status(message: Message) -> None:
-                nonlocal status
-                if message["type"] == "http.response.start":
+                nonlocal status, bytes_out
+                if message["type"] == "http.response.body":
+                    bytes_out += len(message.get("body", b""))
+                elif message["type"] == "http.response.start":
                     status = int(message["status"])
                 await send(message)
 
@@ -123,6 +133,7 @@ class TenantASGIMiddleware:
                 if metrics is not None and active is not None:
                     bound = current_scope()
                     metrics.finished(active, time.perf_counter() - start, status, _route(scope),
-                                     bound.tenant if bound is not None else tenant, error_type)
+                                     bound.tenant if bound is not None else tenant, error_type,
+                                     time.thread_time() - cpu_start, _content_length(view), bytes_out)
             finally:
                 close_scope(token)

@@ -14,10 +14,12 @@ _logger = logging.getLogger("spotify_otel.integrations")
 def instrument_system_metrics(meter_provider: MeterProvider) -> Callable[[], None] | None:
     """Start the system metrics instrumentation; returns an undo callable, or ``None``."""
     try:
-        from opentelemetry.instrumentation.system_metrics import SystemMetricsInstrumentor
+        from opentelemetry.instrumentation.system_metrics import _DEFAULT_CONFIG, SystemMetricsInstrumentor
     except ImportError:
         return None
-    instrumentor = SystemMetricsInstrumentor()
+    # The deprecated process.runtime.cpython.* names duplicate process.* and cpython.gc.*: leave them out.
+    config = {name: labels for name, labels in _DEFAULT_CONFIG.items() if not name.startswith("process.runtime.")}
+    instrumentor = SystemMetricsInstrumentor(config=config)
     if instrumentor.is_instrumented_by_opentelemetry:
         return None
     try:
