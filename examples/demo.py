@@ -89,6 +89,7 @@ def main(argv: list[str] | None = None) -> int:
                                  "--jsonl", str(logs / "telemetry.jsonl")], cwd=ROOT)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "SPOTIFY_OTEL_"))}
     env.update({"OTEL_EXPORTER_OTLP_ENDPOINT": f"http://127.0.0.1:{grpc_port}", "PYTHONPATH": str(ROOT),
+                "ALERTMANAGER_URL": f"http://127.0.0.1:{free_port()}",  # none in the demo: failures are counted
                 "SPOTIFY_OTEL_METRIC_EXPORT_INTERVAL": "2000", "SPOTIFY_OTEL_ENVIRONMENT": "demo"})
     recommender = start_server("recommender", reco_port, {**env, "SPOTIFY_OTEL_TRUST_INBOUND_BAGGAGE": "true",
                                                           "SPOTIFY_OTEL_TENANT_SOURCES": "header,baggage"},
@@ -102,6 +103,11 @@ def main(argv: list[str] | None = None) -> int:
               f"{', '.join(TENANTS)} for {args.seconds:.0f}s ==\n", flush=True)
         sent = traffic(f"http://127.0.0.1:{api_port}", args.seconds)
         print(f"\n== requests sent per tenant: {sent} ==\n", flush=True)
+        # one round of everything else: failed logins, an abuse burst, drifted ML inputs, slow requests ...
+        from examples.traffic import drive
+
+        print(f"\n== platform events (security, ML drift, SLO, cost): {drive(f'http://127.0.0.1:{api_port}')} ==\n",
+              flush=True)
     finally:
         for server in (api, recommender):  # SIGTERM: each server flushes its telemetry before exiting
             if server.poll() is None:
