@@ -24,6 +24,36 @@ from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
 E = TypeVar("E")
 
+# gRPC cannot be used in a child forked while another thread was inside a gRPC call ("Other threads are
+# currently calling into gRPC, skipping fork() handlers"; the child's channels then fail with "Closed on
+# fork"). Exports hold this gate and fork() waits for it, at most FORK_WAIT seconds (a hanging collector
+# must not stall a gunicorn master's worker spawning for longer).
+FORK_WAIT = 2.0
+
+
+class _ExportGate:
+    def __init__(self) -> None:
+        self.lock = threading.RLock()
+        self._held_for_fork = False
+        if hasattr(os, "register_at_fork"):
+            os.register_at_fork(before=self._before_fork, after_in_parent=self._after_in_parent,
+                                after_in_child=self._after_in_child)
+
+    def _before_fork(self) -> None:
+        self._held_for_fork = self.lock.acquire(timeout=FORK_WAIT)
+
+    def _after_in_parent(self) -> None:
+        if self._held_for_fork:
+            self._held_for_fork = False
+            self.lock.release()
+
+    def _after_in_child(self) -> None:
+        self.lock = threading.RLock()  # the parent's export threads do not exist here
+        self._held_for_fork = False
+
+
+_gate = _ExportGate()
+
 
 class ExportCounters:
     """Items exported and failed, and failed export calls, since start (per process)."""
@@ -75,7 +105,8 @@ class ForkSafeSpanExporter(SpanExporter):
         return self._holder.counters
 
     def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
-        result = self._holder.get().export(spans)
+        with _gate.lock:
+            result = self._holder.get().export(spans)
         self._holder.count(result is SpanExportResult.SUCCESS, len(spans))
         return result
 
@@ -100,7 +131,8 @@ class ForkSafeLogExporter(LogRecordExporter):
         return self._holder.counters
 
     def export(self, batch: Sequence[Any]) -> LogRecordExportResult:
-        result = self._holder.get().export(batch)
+        with _gate.lock:
+            result = self._holder.get().export(batch)
         self._holder.count(result is LogRecordExportResult.SUCCESS, len(batch))
         return result
 
@@ -128,7 +160,8 @@ class ForkSafeMetricExporter(MetricExporter):
         return self._holder.counters
 
     def export(self, metrics_data: MetricsData, timeout_millis: float = 10_000, **kwargs: Any) -> MetricExportResult:
-        result = self._holder.get().export(metrics_data, timeout_millis=timeout_millis, **kwargs)
+        with _gate.lock:
+            result = self._holder.get().export(metrics_data, timeout_millis=timeout_millis, **kwargs)
         points = sum(
             len(metric.data.data_points)
             for resource_metrics in metrics_data.resource_metrics

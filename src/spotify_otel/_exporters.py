@@ -48,6 +48,15 @@ def _common_kwargs(settings: Settings, signal: str) -> dict[str, Any]:
     return kwargs
 
 
+def _import_grpc_now() -> None:
+    """Import what building a gRPC exporter imports, now, in the calling (main) thread. Exporters are built
+    lazily in the export thread; a ``fork()`` (gunicorn) landing in the middle of that import would leave
+    the child with a half-imported ``grpc._channel`` and its import lock held."""
+    import grpc._channel
+    import grpc._simple_stubs
+    import grpc.experimental  # noqa: F401
+
+
 def temporality(settings: Settings) -> dict[type, AggregationTemporality]:
     """Preferred temporality per instrument (up-down counters stay cumulative, per the spec)."""
     delta = settings.metric_temporality == "delta"
@@ -66,6 +75,7 @@ def span_exporter(settings: Settings) -> ForkSafeSpanExporter:
     """The traces exporter for ``settings.protocol``."""
     kwargs = _common_kwargs(settings, "traces")
     if settings.protocol == "grpc":
+        _import_grpc_now()
         from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter as Grpc
 
         return ForkSafeSpanExporter(lambda: Grpc(**kwargs))
@@ -79,6 +89,7 @@ def metric_exporter(settings: Settings) -> ForkSafeMetricExporter:
     kwargs = _common_kwargs(settings, "metrics")
     kwargs["preferred_temporality"] = temporality(settings)
     if settings.protocol == "grpc":
+        _import_grpc_now()
         from opentelemetry.exporter.otlp.proto.grpc.metric_exporter import OTLPMetricExporter as Grpc
 
         return ForkSafeMetricExporter(lambda: Grpc(**kwargs), kwargs["preferred_temporality"])
@@ -91,6 +102,7 @@ def log_exporter(settings: Settings) -> ForkSafeLogExporter:
     """The logs exporter for ``settings.protocol``."""
     kwargs = _common_kwargs(settings, "logs")
     if settings.protocol == "grpc":
+        _import_grpc_now()
         from opentelemetry.exporter.otlp.proto.grpc._log_exporter import OTLPLogExporter as Grpc
 
         return ForkSafeLogExporter(lambda: Grpc(**kwargs))

@@ -111,6 +111,21 @@ class JsonLinesFormatter(logging.Formatter):
         return json.dumps(payload, default=str)
 
 
+class _OncePerRecord(logging.Filter):
+    """Lets a record through a handler once, even when the handler sits on several loggers of its
+    propagation chain (root and a server logger that propagates)."""
+
+    def __init__(self, handler: logging.Handler) -> None:
+        super().__init__()
+        self._mark = f"_spotify_otel_seen_{id(handler)}"
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if getattr(record, self._mark, False):
+            return False
+        setattr(record, self._mark, True)
+        return True
+
+
 def _reaches(logger: logging.Logger, handler: logging.Handler) -> bool:
     """Whether a record logged on ``logger`` would be seen by ``handler``."""
     current: logging.Logger | None = logger
@@ -127,15 +142,18 @@ _lock = threading.Lock()
 
 
 def ensure_handlers(handlers: list[logging.Handler]) -> None:
-    """Attach ``handlers`` to the root logger and to every server logger they would not reach."""
+    """Attach ``handlers`` to the root logger and to every server logger (which servers may later stop
+    from propagating, as gunicorn does); a per-record filter keeps each record exported once."""
     with _lock:
         root = logging.getLogger()
         for handler in handlers:
+            if not any(isinstance(f, _OncePerRecord) for f in handler.filters):
+                handler.addFilter(_OncePerRecord(handler))
             if handler not in root.handlers:
                 root.addHandler(handler)
             for name in SERVER_LOGGERS:
                 server_logger = logging.getLogger(name)
-                if not _reaches(server_logger, handler):
+                if handler not in server_logger.handlers:
                     server_logger.addHandler(handler)
 
 

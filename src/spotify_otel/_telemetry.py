@@ -16,6 +16,7 @@ from opentelemetry._logs import set_logger_provider
 from opentelemetry.metrics import CallbackOptions, Meter, NoOpMeterProvider, Observation
 from opentelemetry.propagate import set_global_textmap
 from opentelemetry.propagators.composite import CompositePropagator
+from opentelemetry.sdk.resources import ProcessResourceDetector
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
 from spotify_otel import _logging, tenant
@@ -213,6 +214,12 @@ def _instrument(telemetry: Telemetry, app: Any) -> None:
             continue
         if undo is not None:
             telemetry._undo.append(undo)
+    from spotify_otel.integrations.shutdown_hooks import install_sigterm_flush, install_uvicorn_flush
+
+    for install_hook in (install_sigterm_flush, install_uvicorn_flush):
+        undo_hook = install_hook(telemetry.shutdown)
+        if undo_hook is not None:
+            telemetry._undo.append(undo_hook)
     if settings.system_metrics and telemetry.providers.meter_provider is not None:
         from spotify_otel.integrations.system import instrument_system_metrics
 
@@ -221,10 +228,28 @@ def _instrument(telemetry: Telemetry, app: Any) -> None:
             telemetry._undo.append(undo_system)
 
 
+def _refresh_process_after_fork(providers: Providers) -> None:
+    """After ``fork()`` (gunicorn ``--preload``), put the child's ``process.*`` on the resource: the SDK
+    refreshes only ``service.instance.id`` there. Registered after the providers' own fork hooks."""
+
+    def after_in_child() -> None:
+        try:
+            process = ProcessResourceDetector().detect()
+            for provider in (providers.tracer_provider, providers.meter_provider, providers.logger_provider):
+                update = getattr(provider, "_update_resource", None)
+                if update is not None:
+                    update(process)
+        except Exception:
+            _logger.debug("process resource refresh after fork failed", exc_info=True)
+
+    os.register_at_fork(after_in_child=after_in_child)
+
+
 def _build(settings: Settings, app: Any) -> Telemetry:
     resource = build_resource(settings)
     telemetry = Telemetry(settings, build_providers(settings, resource))
     providers = telemetry.providers
+    _refresh_process_after_fork(providers)
     if providers.tracer_provider is not None:
         trace.set_tracer_provider(providers.tracer_provider)
     if providers.meter_provider is not None:

@@ -21,7 +21,7 @@ _logger = logging.getLogger("spotify_otel.distro")
 
 # Entry point names (group opentelemetry_instrumentor) that init_telemetry instruments itself.
 HANDLED_BY_INIT = frozenset({
-    "fastapi", "django", "asgi", "wsgi", "requests", "httpx", "urllib3", "logging", "system_metrics",
+    "fastapi", "django", "asgi", "wsgi", "requests", "httpx", "httpx2", "urllib3", "logging", "system_metrics",
 })
 
 

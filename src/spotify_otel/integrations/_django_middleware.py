@@ -101,6 +101,11 @@ class TenantDjangoMiddleware:
             bind_tenant(server.resolver.resolve(DjangoRequestView(request)), source="claim")
         return None
 
+    def process_exception(self, request: Any, exception: BaseException) -> None:
+        """Remember the exception class for ``error.type`` (Django turns it into a 500 response)."""
+        request._spotify_otel_error = type(exception).__qualname__
+        return None
+
     def _before(self, request: Any) -> tuple[Any, Any, float, float] | None:
         server = self.server
         if server is None:
@@ -132,6 +137,7 @@ class TenantDjangoMiddleware:
                 scope = current_scope()
                 length = request.META.get("CONTENT_LENGTH") or ""
                 body = getattr(response, "content", b"") if not getattr(response, "streaming", True) else b""
+                error_type = error_type or getattr(request, "_spotify_otel_error", None)
                 server.metrics.finished(active, time.perf_counter() - start, status, route,
                                         scope.tenant if scope is not None else None, error_type,
                                         time.thread_time() - cpu_start, int(length) if length.isdigit() else 0,

@@ -57,16 +57,19 @@ def instrument_django(
     except ImportError:
         return None
 
+    installed = [False]
+    original_setup = django.setup
     if settings.configured:
         _install(server, tracer_provider)
+        installed[0] = True
     else:
-        original_setup = django.setup
 
         @functools.wraps(original_setup)
         def setup(*args: Any, **kwargs: Any) -> Any:
             django.setup = original_setup
             try:
                 _install(server, tracer_provider)
+                installed[0] = True
             except Exception:
                 _logger.exception("spotify-otel: Django instrumentation failed; serving uninstrumented")
             return original_setup(*args, **kwargs)
@@ -74,7 +77,9 @@ def instrument_django(
         django.setup = setup
 
     def undo() -> None:
-        DjangoInstrumentor().uninstrument()
+        django.setup = original_setup
+        if installed[0]:  # a gunicorn master never calls django.setup(): nothing to uninstrument there
+            DjangoInstrumentor().uninstrument()
         _django_middleware.configure(None)
 
     return undo

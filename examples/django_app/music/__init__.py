@@ -1,0 +1,1 @@
+"""The music app: catalogue, search, recommendations and a per-tenant background job."""
