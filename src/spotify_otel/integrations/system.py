@@ -6,7 +6,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from opentelemetry.metrics import MeterProvider
+from collections.abc import Iterable
+
+from opentelemetry.metrics import CallbackOptions, MeterProvider, Observation
 
 _logger = logging.getLogger("spotify_otel.integrations")
 
@@ -27,5 +29,30 @@ def instrument_system_metrics(meter_provider: MeterProvider) -> Callable[[], Non
     except Exception:
         _logger.exception("spotify-otel: system metrics unavailable")
         return None
+    _filesystem_usage(meter_provider)
     undo: Callable[[], None] = instrumentor.uninstrument
     return undo
+
+
+def _filesystem_usage(meter_provider: MeterProvider) -> None:
+    """``system.filesystem.usage`` (bytes used/free per physical file system) with the attribute names of
+    the collector's hostmetrics receiver (``device``, ``mountpoint``, ``type``, ``state``), so disk
+    exhaustion alerts work whether the host or the SDK reports it."""
+    import psutil
+
+    def observe(options: CallbackOptions) -> Iterable[Observation]:
+        observations = []
+        # Containers may list no physical partition: report the root file system then.
+        partitions = psutil.disk_partitions(all=False) or [psutil._common.sdiskpart("rootfs", "/", "", "")]
+        for partition in partitions:
+            try:
+                usage = psutil.disk_usage(partition.mountpoint)
+            except OSError:
+                continue
+            base = {"device": partition.device, "mountpoint": partition.mountpoint, "type": partition.fstype}
+            observations.append(Observation(usage.used, {**base, "state": "used"}))
+            observations.append(Observation(usage.free, {**base, "state": "free"}))
+        return observations
+
+    meter_provider.get_meter("spotify_otel.system").create_observable_up_down_counter(
+        "system.filesystem.usage", [observe], unit="By", description="File system space used and free.")
