@@ -4,9 +4,7 @@ through ``opentelemetry-instrumentation-system-metrics`` (psutil)."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from opentelemetry.metrics import CallbackOptions, MeterProvider, Observation
 
@@ -43,13 +41,13 @@ def _filesystem_usage(meter_provider: MeterProvider) -> None:
     def observe(options: CallbackOptions) -> Iterable[Observation]:
         observations = []
         # Containers may list no physical partition: report the root file system then.
-        partitions = psutil.disk_partitions(all=False) or [psutil._common.sdiskpart("rootfs", "/", "", "")]
-        for partition in partitions:
+        partitions = [(p.device, p.mountpoint, p.fstype) for p in psutil.disk_partitions(all=False)]
+        for device, mountpoint, fstype in partitions or [("rootfs", "/", "")]:
             try:
-                usage = psutil.disk_usage(partition.mountpoint)
+                usage = psutil.disk_usage(mountpoint)
             except OSError:
                 continue
-            base = {"device": partition.device, "mountpoint": partition.mountpoint, "type": partition.fstype}
+            base = {"device": device, "mountpoint": mountpoint, "type": fstype}
             observations.append(Observation(usage.used, {**base, "state": "used"}))
             observations.append(Observation(usage.free, {**base, "state": "free"}))
         return observations
