@@ -45,6 +45,9 @@ def exported() -> Iterator[OTLPReceiver]:
                   ALERTMANAGER_URL=f"http://127.0.0.1:{free_port()}")  # nothing listens: failures counted
     try:
         drive(app.base_url, rounds=1)
+        # the last events of the round, exported by the periodic reader (not left to the exit flush)
+        last = {"spotify.security.abuse.events", "spotify.alerts.notifications", "spotify.business.revenue_impact"}
+        assert rx.store.wait_for(lambda s: last <= {p.name for p in s.metric_points()}, 30), app.output()[-3000:]
     finally:
         app.stop()
         recommender.stop()
