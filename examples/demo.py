@@ -16,9 +16,9 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
+
+from examples.traffic import call, drive
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -31,23 +31,12 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def get(url: str, tenant: str | None, method: str = "GET") -> int:
-    request = urllib.request.Request(url, headers={"X-Tenant-ID": tenant} if tenant else {}, method=method)
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return int(response.status)
-    except urllib.error.HTTPError as exc:
-        return int(exc.code)
-    except OSError:
-        return 0
-
-
 def wait_ready(url: str, process: subprocess.Popen[bytes], timeout: float = 30) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise SystemExit(f"server exited early (code {process.returncode})")
-        if get(url, None) == 200:
+        if call(url, "", None) == 200:
             return
         time.sleep(0.2)
     raise SystemExit(f"{url} not ready after {timeout}s")
@@ -70,10 +59,10 @@ def traffic(base: str, seconds: float) -> dict[str, int]:
     end = time.monotonic() + seconds
     while time.monotonic() < end:
         tenant = rng.choice(TENANTS)
-        get(base + rng.choices(paths, weights)[0], tenant)
+        call(base, rng.choices(paths, weights)[0], tenant)
         sent[tenant] += 1
         time.sleep(0.05)
-    get(base + "/api/jobs/refresh?tenants=acme,globex", None, method="POST")  # background job, tenant_context
+    call(base, "/api/jobs/refresh?tenants=acme,globex", None, method="POST")  # background job, tenant_context
     return sent
 
 
@@ -104,8 +93,6 @@ def main(argv: list[str] | None = None) -> int:
         sent = traffic(f"http://127.0.0.1:{api_port}", args.seconds)
         print(f"\n== requests sent per tenant: {sent} ==\n", flush=True)
         # one round of everything else: failed logins, an abuse burst, drifted ML inputs, slow requests ...
-        from examples.traffic import drive
-
         print(f"\n== platform events (security, ML drift, SLO, cost): {drive(f'http://127.0.0.1:{api_port}')} ==\n",
               flush=True)
     finally:
