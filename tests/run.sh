@@ -6,13 +6,15 @@ cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python3}
 VENV=${VENV:-.venv}
 
-# Debian packages: real Prometheus/promtool and Alertmanager/amtool (health, collector, alert tests).
-if ! command -v promtool >/dev/null || ! command -v amtool >/dev/null || ! command -v prometheus-alertmanager >/dev/null; then
+# Debian packages: real Prometheus/promtool and Alertmanager/amtool (health, collector, alert tests),
+# wrk (benchmark harness smoke test).
+if ! command -v promtool >/dev/null || ! command -v amtool >/dev/null || ! command -v prometheus-alertmanager >/dev/null \
+   || ! command -v wrk >/dev/null; then
   if [ "$(id -u)" = 0 ]; then
     apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus prometheus-alertmanager >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus prometheus-alertmanager wrk >/dev/null
   else
-    echo "tests/run.sh: promtool/amtool missing and not root: run 'sudo apt-get install prometheus prometheus-alertmanager'" >&2
+    echo "tests/run.sh: promtool/amtool missing and not root: run 'sudo apt-get install prometheus prometheus-alertmanager wrk'" >&2
   fi
 fi
 

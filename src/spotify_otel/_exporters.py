@@ -2,7 +2,8 @@
 
 Values set by keyword or ``SPOTIFY_OTEL_*`` are passed explicitly; values from the standard ``OTEL_*``
 variables are left to the exporters, which also read the per-signal endpoints, headers, certificates
-and client keys (mTLS) themselves. Every exporter is wrapped in a fork-safe, counting wrapper.
+and client keys (mTLS) themselves. Every exporter is wrapped in a fork-safe, counting wrapper. The gRPC
+span and log exporters encode with :mod:`spotify_otel._otlp_encoding` (same bytes, ~3x cheaper).
 """
 
 from __future__ import annotations
@@ -76,7 +77,7 @@ def span_exporter(settings: Settings) -> ForkSafeSpanExporter:
     kwargs = _common_kwargs(settings, "traces")
     if settings.protocol == "grpc":
         _import_grpc_now()
-        from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter as Grpc
+        from spotify_otel._fast_exporters import FastGrpcSpanExporter as Grpc
 
         return ForkSafeSpanExporter(lambda: Grpc(**kwargs))
     from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter as Http
@@ -103,7 +104,7 @@ def log_exporter(settings: Settings) -> ForkSafeLogExporter:
     kwargs = _common_kwargs(settings, "logs")
     if settings.protocol == "grpc":
         _import_grpc_now()
-        from opentelemetry.exporter.otlp.proto.grpc._log_exporter import OTLPLogExporter as Grpc
+        from spotify_otel._fast_exporters import FastGrpcLogExporter as Grpc
 
         return ForkSafeLogExporter(lambda: Grpc(**kwargs))
     from opentelemetry.exporter.otlp.proto.http._log_exporter import OTLPLogExporter as Http

@@ -8,7 +8,8 @@ which the request middlewares call once per process.
 
 The SDK's ``LoggingHandler`` is deprecated since 1.40 in favour of the contrib logging
 instrumentation, whose releases lag the other contrib packages; this handler is the same translation,
-with ``tenant.id`` added and nothing that can raise into the caller.
+with ``tenant.id`` added, nothing that can raise into the caller, and no feedback loop: records logged
+while the SDK exports (its own export errors) are left to the other handlers.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from typing import Any
 
 from opentelemetry import trace
 from opentelemetry._logs import LoggerProvider, LogRecord
-from opentelemetry.context import get_current
+from opentelemetry.context import _SUPPRESS_INSTRUMENTATION_KEY, get_current, get_value
 from opentelemetry.sdk._logs._internal import std_to_otel
 
 from spotify_otel.tenant import TENANT_ATTRIBUTE, current_scope
@@ -53,6 +54,11 @@ class OTLPLogHandler(logging.Handler):
         self.failures = 0
 
     def emit(self, record: logging.LogRecord) -> None:
+        # Records logged by the export pipeline itself (the batch processors suppress instrumentation
+        # while exporting: "Failed to export ...") would be queued into the pipeline that is failing,
+        # and a flush against a dead collector would never run dry. Other handlers still get them.
+        if get_value(_SUPPRESS_INSTRUMENTATION_KEY):
+            return
         try:
             name = record.name
             otel_logger = self._loggers.get(name)

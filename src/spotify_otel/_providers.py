@@ -24,6 +24,7 @@ from opentelemetry.sdk.trace.sampling import (
 )
 
 from spotify_otel import _exporters
+from spotify_otel._encoding_processors import EncodingBatchLogRecordProcessor, EncodingBatchSpanProcessor
 from spotify_otel._export_wrappers import ForkSafeLogExporter, ForkSafeMetricExporter, ForkSafeSpanExporter
 from spotify_otel._settings import Settings
 from spotify_otel._tenant_spans import TenantSpanProcessor
@@ -60,7 +61,9 @@ def build_providers(settings: Settings, resource: Resource) -> Providers:
         providers.span_exporter = _exporters.span_exporter(settings)
         tracer_provider = TracerProvider(resource=resource, sampler=build_sampler(settings), shutdown_on_exit=False)
         tracer_provider.add_span_processor(TenantSpanProcessor(settings.default_tenant))
-        tracer_provider.add_span_processor(BatchSpanProcessor(
+        # gRPC: spans are encoded when they end (see _encoding_processors); http/protobuf: SDK encoding
+        span_processor = EncodingBatchSpanProcessor if settings.protocol == "grpc" else BatchSpanProcessor
+        tracer_provider.add_span_processor(span_processor(
             providers.span_exporter,
             max_queue_size=settings.span_max_queue_size,
             schedule_delay_millis=settings.span_schedule_delay_ms,
@@ -83,7 +86,8 @@ def build_providers(settings: Settings, resource: Resource) -> Providers:
     if settings.logs_enabled:
         providers.log_exporter = _exporters.log_exporter(settings)
         logger_provider = LoggerProvider(resource=resource, shutdown_on_exit=False)
-        logger_provider.add_log_record_processor(BatchLogRecordProcessor(
+        log_processor = EncodingBatchLogRecordProcessor if settings.protocol == "grpc" else BatchLogRecordProcessor
+        logger_provider.add_log_record_processor(log_processor(
             providers.log_exporter,
             max_queue_size=settings.log_max_queue_size,
             schedule_delay_millis=settings.log_schedule_delay_ms,

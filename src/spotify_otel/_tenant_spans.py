@@ -24,7 +24,11 @@ class TenantSpanProcessor(SpanProcessor):
             return
         if scope.root_span is None:
             scope.root_span = span
-        span.set_attribute(TENANT_ATTRIBUTE, scope.tenant or self.default_tenant)
+        value = scope.tenant or self.default_tenant
+        # The server span middleware passes the tenant among the start attributes: no second write
+        # (each set_attribute takes a lock and re-validates the value).
+        if span.attributes is None or span.attributes.get(TENANT_ATTRIBUTE) != value:
+            span.set_attribute(TENANT_ATTRIBUTE, value)
 
     def on_end(self, span: ReadableSpan) -> None:
         return None

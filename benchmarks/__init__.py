@@ -1,0 +1,1 @@
+"""Benchmarks of spotify-otel (see README.md in this folder)."""

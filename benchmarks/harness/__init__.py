@@ -1,0 +1,1 @@
+"""The macro-benchmark harness behind ``python benchmarks/run.py``: pinned servers, wrk load, OTLP sink."""

@@ -1,0 +1,289 @@
+"""OTLP protobuf encoding of spans and log records, written straight to the wire format.
+
+The SDK's encoders build one protobuf object per span, attribute and value through the upb
+bindings (about 30 us per server span with a dozen attributes, on the core that serves requests).
+This module writes the same bytes directly, caching the encoding of attribute key/value pairs (most
+repeat from request to request: method, scheme, route, status, host, tenant) and of resources and
+instrumentation scopes: about 5x cheaper. The output parses to a message equal to the SDK encoder's
+(the tests compare them field by field, including events, links, nested values and ids).
+"""
+
+from __future__ import annotations
+
+import logging
+import struct
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+_logger = logging.getLogger(__name__)
+_SMALL = [bytes([n]) for n in range(128)]
+_FIXED64 = struct.Struct("<Q").pack
+_FIXED32 = struct.Struct("<I").pack
+_DOUBLE = struct.Struct("<d").pack
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
+_CACHE_LIMIT = 8192
+# tag -> value type (str or int) -> key -> value -> encoded KeyValue field
+_caches: dict[bytes, dict[type, dict[str, dict[Any, bytes]]]] = {}
+_cached = 0
+_resource_cache: dict[Any, bytes] = {}
+_scope_cache: dict[Any, bytes] = {}
+_HAS_IS_REMOTE = 0x100
+_IS_REMOTE = 0x200
+
+
+def varint(value: int) -> bytes:
+    """Protobuf base-128 varint of a non-negative int (negative int64 as ten bytes)."""
+    if 0 <= value < 128:
+        return _SMALL[value]
+    if value < 0:
+        value += 1 << 64
+    out = bytearray()
+    while value >= 0x80:
+        out.append((value & 0x7F) | 0x80)
+        value >>= 7
+    out.append(value)
+    return bytes(out)
+
+
+def _ld(tag: bytes, payload: bytes) -> bytes:
+    """A length-delimited field."""
+    return tag + varint(len(payload)) + payload
+
+
+def _string(tag: bytes, value: str | None) -> bytes:
+    return _ld(tag, value.encode("utf-8")) if value else b""
+
+
+def any_value(value: Any) -> bytes:
+    """The body of an ``AnyValue`` message (raises for unsupported types, like the SDK)."""
+    if value is None:
+        return b""
+    if isinstance(value, bool):
+        return b"\x10\x01" if value else b"\x10\x00"
+    if isinstance(value, str):
+        return _ld(b"\x0a", value.encode("utf-8"))
+    if isinstance(value, int):
+        if not _INT64_MIN <= value <= _INT64_MAX:
+            raise ValueError(f"int {value} out of int64 range")
+        return b"\x18" + varint(value)
+    if isinstance(value, float):
+        return b"\x21" + _DOUBLE(value)
+    if isinstance(value, bytes):
+        return _ld(b"\x3a", value)
+    if isinstance(value, Sequence):
+        return _ld(b"\x2a", b"".join(_ld(b"\x0a", any_value(item)) for item in value))
+    if isinstance(value, Mapping):
+        return _ld(b"\x32", b"".join(_ld(b"\x0a", key_value(str(k), v)) for k, v in value.items()))
+    raise TypeError(f"Invalid type {type(value)} of value {value}")
+
+
+def key_value(key: str, value: Any) -> bytes:
+    """The body of a ``KeyValue`` message."""
+    return _string(b"\x0a", key) + _ld(b"\x12", any_value(value))
+
+
+def attributes(tag: bytes, attrs: Mapping[str, Any] | None) -> bytes:
+    """Repeated ``KeyValue`` fields under ``tag``; unencodable attributes are skipped and logged.
+
+    ``str`` and ``int`` values are cached per tag and key (floats are not: ``0.0 == -0.0``).
+    """
+    if not attrs:
+        return b""
+    global _cached
+    by_type = _caches.get(tag)
+    if by_type is None:
+        by_type = _caches.setdefault(tag, {str: {}, int: {}})
+    parts = []
+    # BoundedAttributes iterates through the Mapping mixins (a __getitem__ per key): read its dict
+    plain = getattr(attrs, "_dict", attrs)
+    for key, value in plain.items():
+        cache = by_type.get(type(value))
+        if cache is not None:
+            by_value = cache.get(key)
+            if by_value is not None:
+                encoded = by_value.get(value)
+                if encoded is not None:
+                    parts.append(encoded)
+                    continue
+        try:
+            encoded = _ld(tag, key_value(key, value))
+        except Exception as error:
+            _logger.exception("Failed to encode key %s: %s", key, error)
+            continue
+        parts.append(encoded)
+        if cache is not None:
+            if _cached >= _CACHE_LIMIT:
+                for caches in _caches.values():
+                    for per_type in caches.values():
+                        per_type.clear()
+                _cached = 0
+            cache.setdefault(key, {})[value] = encoded
+            _cached += 1
+    return b"".join(parts)
+
+
+def resource(sdk_resource: Any) -> bytes:
+    """``resource`` field (1) of a ResourceSpans/ResourceLogs, cached per resource."""
+    encoded = _resource_cache.get(sdk_resource)
+    if encoded is None:
+        encoded = _ld(b"\x0a", attributes(b"\x0a", sdk_resource.attributes))
+        if len(_resource_cache) >= 64:
+            _resource_cache.clear()
+        _resource_cache[sdk_resource] = encoded
+    return encoded
+
+
+def scope(sdk_scope: Any) -> bytes:
+    """``scope`` field (1) of a ScopeSpans/ScopeLogs plus its ``schema_url`` (3), cached per scope."""
+    encoded = _scope_cache.get(sdk_scope)
+    if encoded is None:
+        if sdk_scope is None:
+            encoded = b"\x0a\x00"
+        else:
+            body = (_string(b"\x0a", sdk_scope.name) + _string(b"\x12", sdk_scope.version)
+                    + attributes(b"\x1a", sdk_scope.attributes))
+            encoded = _ld(b"\x0a", body)
+        if len(_scope_cache) >= 256:
+            _scope_cache.clear()
+        _scope_cache[sdk_scope] = encoded
+    return encoded
+
+
+def _schema(tag: bytes, holder: Any) -> bytes:
+    return _string(tag, getattr(holder, "schema_url", None)) if holder is not None else b""
+
+
+class Encoded:
+    """A span or log record already encoded at its end (by the encoding batch processors), with the
+    resource and scope it is grouped under. One small object instead of the SDK record's ~30 keeps the
+    export queue from feeding the garbage collector's oldest generation."""
+
+    __slots__ = ("instrumentation_scope", "payload", "resource")
+
+    def __init__(self, resource: Any, instrumentation_scope: Any, payload: bytes) -> None:
+        self.resource = resource
+        self.instrumentation_scope = instrumentation_scope
+        self.payload = payload
+
+
+def group(items: Sequence[Any], encode_one: Any, item_tag: bytes) -> bytes:
+    """Resource -> scope -> items, in first-seen order (as the SDK encoders group them)."""
+    # Resource.__hash__ serialises the resource to JSON: group by identity first, by equality after
+    by_identity: dict[int, tuple[Any, dict[Any, list[bytes]]]] = {}
+    grouped: dict[Any, dict[Any, list[bytes]]] = {}
+    for item in items:
+        sdk_resource = item.resource
+        entry = by_identity.get(id(sdk_resource))
+        if entry is None:
+            entry = by_identity[id(sdk_resource)] = (sdk_resource, grouped.setdefault(sdk_resource, {}))
+        payload = item.payload if type(item) is Encoded else encode_one(item)
+        entry[1].setdefault(item.instrumentation_scope or None, []).append(_ld(item_tag, payload))
+    out = []
+    for sdk_resource, scopes in grouped.items():
+        scope_parts = [
+            _ld(b"\x12", scope(sdk_scope) + b"".join(encoded) + _schema(b"\x1a", sdk_scope))
+            for sdk_scope, encoded in scopes.items()
+        ]
+        out.append(_ld(b"\x0a", resource(sdk_resource) + b"".join(scope_parts) + _schema(b"\x1a", sdk_resource)))
+    return b"".join(out)
+
+
+def span_flags(parent: Any) -> bytes:
+    """The ``flags`` field: whether the parent's remoteness is known, and whether it is remote."""
+    flags = _HAS_IS_REMOTE | (_IS_REMOTE if parent is not None and parent.is_remote else 0)
+    return _FIXED32(flags)
+
+
+# -- traces --------------------------------------------------------------------------------------
+def encode_span(span: Any) -> bytes:
+    """The body of one ``Span`` message."""
+    return _span(span)
+
+
+def _span(span: Any) -> bytes:
+    context = span.get_span_context()
+    parent = span.parent
+    parts = [b"\x0a\x10", context.trace_id.to_bytes(16, "big"), b"\x12\x08", context.span_id.to_bytes(8, "big")]
+    trace_state = context.trace_state
+    if trace_state:
+        parts.append(_string(b"\x1a", ",".join(f"{k}={v}" for k, v in trace_state.items())))
+    if parent is not None:
+        parts += (b"\x22\x08", parent.span_id.to_bytes(8, "big"))
+    parts.append(_string(b"\x2a", span.name))
+    parts += (b"\x30", _SMALL[span.kind.value + 1])
+    if span.start_time:
+        parts += (b"\x39", _FIXED64(span.start_time))
+    if span.end_time:
+        parts += (b"\x41", _FIXED64(span.end_time))
+    parts.append(attributes(b"\x4a", span.attributes))
+    if span.dropped_attributes:
+        parts += (b"\x50", varint(span.dropped_attributes))
+    for event in span.events:
+        body = (b"\x09" + _FIXED64(event.timestamp) if event.timestamp else b"") + _string(b"\x12", event.name)
+        body += attributes(b"\x1a", event.attributes)
+        if event.dropped_attributes:
+            body += b"\x20" + varint(event.dropped_attributes)
+        parts.append(_ld(b"\x5a", body))
+    if span.dropped_events:
+        parts += (b"\x60", varint(span.dropped_events))
+    for link in span.links:
+        link_context = link.context
+        body = (b"\x0a\x10" + link_context.trace_id.to_bytes(16, "big") + b"\x12\x08"
+                + link_context.span_id.to_bytes(8, "big") + attributes(b"\x22", link.attributes))
+        if link.dropped_attributes:
+            body += b"\x28" + varint(link.dropped_attributes)
+        body += b"\x35" + span_flags(link_context)
+        parts.append(_ld(b"\x6a", body))
+    if span.dropped_links:
+        parts += (b"\x70", varint(span.dropped_links))
+    status = span.status
+    if status is not None:
+        code = status.status_code.value
+        parts.append(_ld(b"\x7a", _string(b"\x12", status.description) + (b"\x18" + _SMALL[code] if code else b"")))
+    parts += (b"\x85\x01", span_flags(parent))
+    return b"".join(parts)
+
+
+def encode_spans(spans: Sequence[Any]) -> bytes:
+    """A serialized ``ExportTraceServiceRequest`` for SDK ``ReadableSpan``s (or :class:`Encoded` ones)."""
+    return group(spans, _span, b"\x12")
+
+
+# -- logs ----------------------------------------------------------------------------------------
+def encode_log(readable: Any) -> bytes:
+    """The body of one ``LogRecord`` message (from a readable or read-write SDK log record)."""
+    return _log(readable)
+
+
+def _log(readable: Any) -> bytes:
+    record = readable.log_record
+    parts: list[bytes] = []
+    if record.timestamp:
+        parts += (b"\x09", _FIXED64(record.timestamp))
+    severity = getattr(record.severity_number, "value", None)
+    if severity:
+        parts += (b"\x10", varint(severity))
+    parts.append(_string(b"\x1a", record.severity_text))
+    if record.body is not None:
+        parts.append(_ld(b"\x2a", any_value(record.body)))
+    else:
+        parts.append(b"\x2a\x00")
+    parts.append(attributes(b"\x32", record.attributes))
+    if readable.dropped_attributes:
+        parts += (b"\x38", varint(readable.dropped_attributes))
+    flags = int(record.trace_flags) if record.trace_flags is not None else 0
+    if flags:
+        parts += (b"\x45", _FIXED32(flags))
+    if record.trace_id:
+        parts += (b"\x4a\x10", record.trace_id.to_bytes(16, "big"))
+    if record.span_id:
+        parts += (b"\x52\x08", record.span_id.to_bytes(8, "big"))
+    if record.observed_timestamp:
+        parts += (b"\x59", _FIXED64(record.observed_timestamp))
+    parts.append(_string(b"\x62", record.event_name))
+    return b"".join(parts)
+
+
+def encode_logs(batch: Sequence[Any]) -> bytes:
+    """A serialized ``ExportLogsServiceRequest`` for SDK ``ReadableLogRecord``s (or :class:`Encoded` ones)."""
+    return group(batch, _log, b"\x12")

@@ -1,0 +1,136 @@
+"""The direct OTLP wire encoder (export off the request core's budget) must produce exactly what the
+SDK encoder produces, for any attribute values, events, links, statuses and log bodies."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from opentelemetry.exporter.otlp.proto.common._log_encoder import encode_logs as sdk_encode_logs
+from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans as sdk_encode_spans
+from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+from opentelemetry.sdk._logs import LoggerProvider
+from opentelemetry.sdk._logs.export import InMemoryLogRecordExporter, SimpleLogRecordProcessor
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.trace import Link, NonRecordingSpan, SpanContext, SpanKind, Status, StatusCode, TraceFlags
+
+from spotify_otel import _otlp_encoding
+from spotify_otel._logging import OTLPLogHandler
+
+FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+scalars = (st.text(max_size=20) | st.booleans() | st.integers(-(2**63), 2**63 - 1)
+           | st.floats(allow_nan=False) | st.binary(max_size=10))
+values = scalars | st.lists(st.text(max_size=5) | st.integers(-1000, 1000), max_size=4)
+attributes = st.dictionaries(st.text(max_size=12), values, max_size=8)
+RESOURCE = Resource.create({"service.name": "fuzz", "tenant.count": 3})
+
+
+def spans_for(attrs: list[dict[str, Any]], kind: SpanKind, remote_parent: bool, status: StatusCode) -> list[Any]:
+    sink = InMemorySpanExporter()
+    provider = TracerProvider(resource=RESOURCE)
+    provider.add_span_processor(SimpleSpanProcessor(sink))
+    tracers = [provider.get_tracer("a"), provider.get_tracer("b", "1.0", schema_url="https://s",
+                                                            attributes={"scope.attr": 1})]
+    parent = SpanContext(0x1234, 0x5678, is_remote=remote_parent, trace_flags=TraceFlags(1))
+    from opentelemetry.trace import set_span_in_context
+
+    context = set_span_in_context(NonRecordingSpan(parent))
+    for i, attributes_i in enumerate(attrs):
+        span = tracers[i % 2].start_span(f"span-{i}", context=context if i % 3 else None, kind=kind,
+                                         attributes=attributes_i, links=[Link(parent, attributes_i)])
+        span.add_event("event", attributes_i)
+        span.set_status(Status(status, "because" if status is StatusCode.ERROR else None))
+        span.end()
+    return list(sink.get_finished_spans())
+
+
+@FUZZ
+@given(attrs=st.lists(attributes, min_size=1, max_size=4), kind=st.sampled_from(list(SpanKind)),
+       remote=st.booleans(), status=st.sampled_from(list(StatusCode)))
+def test_span_encoding_equals_the_sdk_encoder(attrs: list[dict[str, Any]], kind: SpanKind, remote: bool,
+                                              status: StatusCode) -> None:
+    spans = spans_for(attrs, kind, remote, status)
+    ours = ExportTraceServiceRequest.FromString(_otlp_encoding.encode_spans(spans))
+    assert ours == sdk_encode_spans(spans)
+    # twice: the second run goes through the key/value cache
+    assert ExportTraceServiceRequest.FromString(_otlp_encoding.encode_spans(spans)) == sdk_encode_spans(spans)
+
+
+@FUZZ
+@given(extras=st.dictionaries(st.from_regex(r"[a-z]{1,8}", fullmatch=True).filter(lambda k: k not in vars(
+           logging.LogRecord("", 0, "", 0, "", (), None))), scalars, max_size=5),
+       message=st.text(max_size=30) | st.integers(), level=st.sampled_from([10, 20, 30, 40, 50]))
+def test_log_encoding_equals_the_sdk_encoder(extras: dict[str, Any], message: Any, level: int) -> None:
+    sink = InMemoryLogRecordExporter()
+    provider = LoggerProvider(resource=RESOURCE)
+    provider.add_log_record_processor(SimpleLogRecordProcessor(sink))
+    handler = OTLPLogHandler(provider, "unknown")
+    record = logging.LogRecord("fuzz", level, __file__, 1, message, (), None)
+    for key, value in extras.items():
+        setattr(record, key, value)
+    handler.emit(record)
+    logs = list(sink.get_finished_logs())
+    assert len(logs) == 1
+    assert ExportLogsServiceRequest.FromString(_otlp_encoding.encode_logs(logs)) == sdk_encode_logs(logs)
+
+
+def test_unencodable_attribute_is_skipped_like_the_sdk_does() -> None:
+    spans = spans_for([{"ok": "yes", "huge": 2**70}], SpanKind.SERVER, False, StatusCode.UNSET)
+    ours = ExportTraceServiceRequest.FromString(_otlp_encoding.encode_spans(spans))
+    keys = [kv.key for kv in ours.resource_spans[0].scope_spans[0].spans[0].attributes]
+    assert "ok" in keys and "huge" not in keys
+    assert ours == sdk_encode_spans(spans)
+
+
+@FUZZ
+@given(attrs=st.lists(attributes, min_size=1, max_size=4), kind=st.sampled_from(list(SpanKind)),
+       remote=st.booleans())
+def test_spans_encoded_at_their_end_export_the_same_request(attrs: list[dict[str, Any]], kind: SpanKind,
+                                                           remote: bool) -> None:
+    spans = spans_for(attrs, kind, remote, StatusCode.OK)
+    queued = [_otlp_encoding.Encoded(s.resource, s.instrumentation_scope, _otlp_encoding.encode_span(s))
+              for s in spans]
+    assert ExportTraceServiceRequest.FromString(_otlp_encoding.encode_spans(queued)) == sdk_encode_spans(spans)
+
+
+def test_encoding_processors_deliver_what_the_sdk_processors_deliver() -> None:
+    """End to end through the gRPC exporter's translation: encoded at end, batched, merged with any
+    record that could not be encoded early (SDK fallback), parsed back."""
+    from opentelemetry.sdk.trace.export import BatchSpanProcessor
+
+    from spotify_otel._encoding_processors import EncodingBatchSpanProcessor
+    from spotify_otel._fast_exporters import FastGrpcSpanExporter
+
+    received: list[Any] = []
+
+    class Capture(InMemorySpanExporter):
+        def export(self, spans: Any) -> Any:
+            received.append(list(spans))
+            return super().export(spans)
+
+    for processor_class in (EncodingBatchSpanProcessor, BatchSpanProcessor):
+        provider = TracerProvider(resource=RESOURCE)
+        processor = processor_class(Capture(), schedule_delay_millis=60_000)
+        provider.add_span_processor(processor)
+        tracer = provider.get_tracer("e2e", "1")
+        for i in range(5):
+            tracer.start_span(f"s{i}", attributes={"i": i, "tenant.id": "acme"}).end()
+        assert processor.force_flush()
+        provider.shutdown()
+    encoded_batch, sdk_batch = received
+    assert all(isinstance(item, _otlp_encoding.Encoded) for item in encoded_batch)
+    exporter = FastGrpcSpanExporter(endpoint="http://127.0.0.1:9", insecure=True)
+    try:
+        ours = exporter._translate_data(encoded_batch)
+    finally:
+        exporter.shutdown()
+    expected = sdk_encode_spans(sdk_batch)
+    names = [s.name for rs in ours.resource_spans for ss in rs.scope_spans for s in ss.spans]
+    assert names == [s.name for rs in expected.resource_spans for ss in rs.scope_spans for s in ss.spans]
+    assert [kv.key for kv in ours.resource_spans[0].scope_spans[0].spans[0].attributes] == ["i", "tenant.id"]
