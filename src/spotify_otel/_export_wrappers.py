@@ -26,30 +26,39 @@ E = TypeVar("E")
 
 # gRPC cannot be used in a child forked while another thread was inside a gRPC call ("Other threads are
 # currently calling into gRPC, skipping fork() handlers"; the child's channels then fail with "Closed on
-# fork"). Exports hold this gate and fork() waits for it, at most FORK_WAIT seconds (a hanging collector
-# must not stall a gunicorn master's worker spawning for longer).
+# fork"). fork() waits until no export is in flight, at most FORK_WAIT seconds (a hanging collector must
+# not stall a gunicorn master's worker spawning for longer), and no export starts during the fork.
+# Exports of different signals still run concurrently.
 FORK_WAIT = 2.0
 
 
 class _ExportGate:
     def __init__(self) -> None:
-        self.lock = threading.RLock()
-        self._held_for_fork = False
+        self._cond = threading.Condition()
+        self._active = 0
         if hasattr(os, "register_at_fork"):
             os.register_at_fork(before=self._before_fork, after_in_parent=self._after_in_parent,
                                 after_in_child=self._after_in_child)
 
+    def __enter__(self) -> None:
+        with self._cond:
+            self._active += 1
+
+    def __exit__(self, *exc_info: object) -> None:
+        with self._cond:
+            self._active -= 1
+            self._cond.notify_all()
+
     def _before_fork(self) -> None:
-        self._held_for_fork = self.lock.acquire(timeout=FORK_WAIT)
+        self._cond.acquire()
+        self._cond.wait_for(lambda: self._active == 0, timeout=FORK_WAIT)
 
     def _after_in_parent(self) -> None:
-        if self._held_for_fork:
-            self._held_for_fork = False
-            self.lock.release()
+        self._cond.release()
 
     def _after_in_child(self) -> None:
-        self.lock = threading.RLock()  # the parent's export threads do not exist here
-        self._held_for_fork = False
+        self._cond = threading.Condition()  # the parent's export threads do not exist here
+        self._active = 0
 
 
 _gate = _ExportGate()
@@ -105,7 +114,7 @@ class ForkSafeSpanExporter(SpanExporter):
         return self._holder.counters
 
     def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
-        with _gate.lock:
+        with _gate:
             result = self._holder.get().export(spans)
         self._holder.count(result is SpanExportResult.SUCCESS, len(spans))
         return result
@@ -131,7 +140,7 @@ class ForkSafeLogExporter(LogRecordExporter):
         return self._holder.counters
 
     def export(self, batch: Sequence[Any]) -> LogRecordExportResult:
-        with _gate.lock:
+        with _gate:
             result = self._holder.get().export(batch)
         self._holder.count(result is LogRecordExportResult.SUCCESS, len(batch))
         return result
@@ -160,7 +169,7 @@ class ForkSafeMetricExporter(MetricExporter):
         return self._holder.counters
 
     def export(self, metrics_data: MetricsData, timeout_millis: float = 10_000, **kwargs: Any) -> MetricExportResult:
-        with _gate.lock:
+        with _gate:
             result = self._holder.get().export(metrics_data, timeout_millis=timeout_millis, **kwargs)
         points = sum(
             len(metric.data.data_points)

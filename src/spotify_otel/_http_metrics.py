@@ -6,7 +6,10 @@ carry ``tenant.id``, so their own metrics are switched off and these replace the
 
 from __future__ import annotations
 
-from opentelemetry.metrics import Meter
+import threading
+from collections.abc import Iterable
+
+from opentelemetry.metrics import CallbackOptions, Meter, Observation
 
 from spotify_otel._tenant_limits import TenantLimits
 from spotify_otel.metrics.accounting import RequestAccounting
@@ -19,6 +22,7 @@ DURATION_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1.0, 
 _KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH"})
 
 Attributes = dict[str, str | int]
+ActiveKey = tuple[str, str, str]  # method, scheme, tenant
 
 
 def normalize_method(method: str) -> str:
@@ -35,26 +39,33 @@ class HttpServerMetrics:
             DURATION, unit="s", description="Duration of HTTP server requests.",
             explicit_bucket_boundaries_advisory=list(DURATION_BUCKETS),
         )
-        self._active = meter.create_up_down_counter(
-            ACTIVE, unit="{request}", description="Number of active HTTP server requests."
+        # In-flight requests are counted in-process and observed at collection: no instrument call on the
+        # request path (two measurements per request measured -5 % throughput).
+        self._active: dict[ActiveKey, int] = {}
+        self._active_lock = threading.Lock()
+        meter.create_observable_up_down_counter(
+            ACTIVE, [self._observe_active], unit="{request}", description="Number of active HTTP server requests."
         )
         self._duration_tenants = limits.for_metric(DURATION)
         self._active_tenants = limits.for_metric(ACTIVE)
         self.default_tenant = limits.default_tenant
 
-    def started(self, method: str, scheme: str, tenant: str | None) -> Attributes:
-        """Count a request in flight; returns the attributes to pass to :meth:`finished`."""
-        attributes: Attributes = {
-            "http.request.method": method,
-            "url.scheme": scheme,
-            TENANT_ATTRIBUTE: self._active_tenants(tenant or self.default_tenant),
-        }
-        self._active.add(1, attributes)
-        return attributes
+    def started(self, method: str, scheme: str, tenant: str | None) -> ActiveKey:
+        """Count a request in flight; returns the key to pass to :meth:`finished`."""
+        key = (method, scheme, self._active_tenants(tenant or self.default_tenant))
+        with self._active_lock:
+            self._active[key] = self._active.get(key, 0) + 1
+        return key
+
+    def _observe_active(self, options: CallbackOptions) -> Iterable[Observation]:
+        with self._active_lock:
+            items = list(self._active.items())
+        return [Observation(count, {"http.request.method": method, "url.scheme": scheme, TENANT_ATTRIBUTE: tenant})
+                for (method, scheme, tenant), count in items]
 
     def finished(
         self,
-        active_attributes: Attributes,
+        active: ActiveKey,
         duration_s: float,
         status: int,
         route: str | None,
@@ -66,10 +77,11 @@ class HttpServerMetrics:
     ) -> None:
         """Record the request's duration, take it out of the in-flight count, and account its cost and
         SLA classification."""
-        self._active.add(-1, active_attributes)
+        with self._active_lock:
+            self._active[active] -= 1
         attributes: Attributes = {
-            "http.request.method": active_attributes["http.request.method"],
-            "url.scheme": active_attributes["url.scheme"],
+            "http.request.method": active[0],
+            "url.scheme": active[1],
             "http.response.status_code": status,
             TENANT_ATTRIBUTE: self._duration_tenants(tenant or self.default_tenant),
         }

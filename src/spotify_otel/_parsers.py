@@ -72,7 +72,7 @@ def number(kind: type[int] | type[float], low: float | None = None, high: float 
             raise Rejected(accepted)
         try:
             number = kind(value.strip() if isinstance(value, str) else value)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             raise Rejected(accepted) from None
         if number != number or (low is not None and number < low) or (high is not None and number > high):
             raise Rejected(accepted)
@@ -156,7 +156,7 @@ def log_level(value: Any) -> int:
         level = logging.getLevelNamesMapping().get(name)
         if level is not None:
             return level
-        if name.isdigit():
+        if name.isdecimal():
             return int(name)
     raise Rejected(accepted)
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from opentelemetry import baggage
@@ -19,6 +20,9 @@ from spotify_otel._tenant_resolution import TenantResolver
 from spotify_otel._tenant_validation import TenantValidator
 from spotify_otel.integrations.asgi import AsgiRequestView
 
+# Exporter threads left retrying by earlier tests draw from `random` (backoff jitter) while Hypothesis
+# generates data, which it reports as a strategy using `random`; nothing here does.
+pytestmark = pytest.mark.filterwarnings("ignore::hypothesis.errors.HypothesisDeprecationWarning")
 VALID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 FUZZ = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 header_bytes = st.binary(max_size=300) | st.text(max_size=100).map(lambda t: t.encode("utf-8"))
@@ -112,3 +116,15 @@ def test_any_keyword_value_is_accepted_or_a_config_error(data: st.DataObject) ->
         assert param.name in str(exc)
     else:
         assert result.sources[param.name] == "keyword argument"
+
+
+def test_unicode_digit_log_level_is_rejected_not_raised() -> None:
+    """Found by the fuzzing above: '¹' is ``str.isdigit()`` but not ``int()``-able."""
+    settings_from_env = resolve({}, {"SPOTIFY_OTEL_LOG_LEVEL": "¹"})
+    assert settings_from_env.sources["log_level"] != "SPOTIFY_OTEL_LOG_LEVEL"  # fell back
+    try:
+        resolve({"log_level": "¹"}, {})
+    except ConfigError as exc:
+        assert "log_level" in str(exc)
+    else:
+        raise AssertionError("an invalid log_level keyword must raise ConfigError")

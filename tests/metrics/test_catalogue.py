@@ -15,6 +15,7 @@ from spotify_otel.receiver import OTLPReceiver
 
 DOC = ROOT / "docs" / "metrics.md"
 KINDS = {"counter": ("sum", True), "counter (observable)": ("sum", True), "updowncounter": ("sum", False),
+         "updowncounter (observable)": ("sum", False),
          "histogram": ("histogram", None), "gauge": ("gauge", None)}
 
 

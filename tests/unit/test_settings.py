@@ -120,3 +120,9 @@ def test_every_setting_is_in_the_readme_table() -> None:
     for param in PARAMS:
         assert f"| `{param.name}` |" in readme
         assert param.doc
+
+
+@pytest.mark.parametrize("value", [float("inf"), float("-inf"), float("nan"), "1e309", "nan"])
+def test_non_finite_numbers_are_config_errors(value: object) -> None:
+    with pytest.raises(ConfigError, match="span_schedule_delay_ms"):
+        resolve({"span_schedule_delay_ms": value}, {})
