@@ -132,18 +132,6 @@ class _OncePerRecord(logging.Filter):
         return True
 
 
-def _reaches(logger: logging.Logger, handler: logging.Handler) -> bool:
-    """Whether a record logged on ``logger`` would be seen by ``handler``."""
-    current: logging.Logger | None = logger
-    while current is not None:
-        if handler in current.handlers:
-            return True
-        if not current.propagate:
-            return False
-        current = current.parent
-    return False
-
-
 _lock = threading.Lock()
 
 

@@ -7,6 +7,7 @@ import atexit
 import logging
 import os
 import threading
+import time
 import warnings
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -96,19 +97,13 @@ class Telemetry:
                                       name=f"spotify-otel-{method}")
             thread.start()
             threads.append(thread)
-        end = _monotonic() + deadline
+        end = time.monotonic() + deadline
         for thread in threads:
-            thread.join(max(0.0, end - _monotonic()))
+            thread.join(max(0.0, end - time.monotonic()))
         finished = not any(thread.is_alive() for thread in threads)
         if not finished:
             _logger.warning("spotify-otel: %s did not finish within %.1f s; continuing", method, deadline)
         return finished
-
-
-def _monotonic() -> float:
-    import time
-
-    return time.monotonic()
 
 
 def _quietly(call: Callable[..., Any], kwargs: dict[str, Any]) -> None:
@@ -177,13 +172,12 @@ def _install_logging(telemetry: Telemetry) -> None:
 
 
 def _make_warmup(telemetry: Telemetry) -> Callable[[], None]:
-    done_in_pid = [os.getpid()]
+    done_in_pid = [-1]
 
     def warmup() -> None:
         # Servers may configure logging after init (uvicorn dictConfig): re-attach once per process.
-        if done_in_pid[0] != os.getpid() or not getattr(warmup, "done", False):
+        if done_in_pid[0] != os.getpid():
             done_in_pid[0] = os.getpid()
-            warmup.done = True  # type: ignore[attr-defined]
             _logging.ensure_handlers(telemetry._log_handlers)
 
     return warmup
