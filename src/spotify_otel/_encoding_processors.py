@@ -43,3 +43,8 @@ class EncodingBatchLogRecordProcessor(BatchLogRecordProcessor):
             super().on_emit(log_record)
             return
         self._batch_processor.emit(item)
+
+    def emit_encoded(self, resource: Any, instrumentation_scope: Any, payload: bytes) -> None:
+        """Queue a log record the caller encoded itself (see ``OTLPLogHandler``'s direct path)."""
+        item: Any = Encoded(resource, instrumentation_scope, payload)
+        self._batch_processor.emit(item)

@@ -10,6 +10,10 @@ The SDK's ``LoggingHandler`` is deprecated since 1.40 in favour of the contrib l
 instrumentation, whose releases lag the other contrib packages; this handler is the same translation,
 with ``tenant.id`` added, nothing that can raise into the caller, and no feedback loop: records logged
 while the SDK exports (its own export errors) are left to the other handlers.
+
+Direct path: when the provider's only processor is the encoding batch processor (gRPC, the default)
+and no attribute limit applies, a record is encoded straight from the ``logging`` record, skipping the
+SDK's log record objects (a third of a log call's cost); the bytes are those the SDK path produces.
 """
 
 from __future__ import annotations
@@ -18,14 +22,17 @@ import json
 import logging
 import sys
 import threading
+import time
 from datetime import UTC, datetime
 from typing import Any
 
 from opentelemetry import trace
 from opentelemetry._logs import LoggerProvider, LogRecord
 from opentelemetry.context import _SUPPRESS_INSTRUMENTATION_KEY, get_current, get_value
-from opentelemetry.sdk._logs._internal import std_to_otel
+from opentelemetry.sdk._logs._internal import LogRecordLimits, std_to_otel
 
+from spotify_otel._encoding_processors import EncodingBatchLogRecordProcessor
+from spotify_otel._otlp_encoding import log_fields
 from spotify_otel.tenant import TENANT_ATTRIBUTE, current_scope
 
 SERVER_LOGGERS = ("uvicorn", "uvicorn.error", "uvicorn.access", "gunicorn.error", "gunicorn.access")
@@ -52,6 +59,21 @@ class OTLPLogHandler(logging.Handler):
         self._default_tenant = default_tenant
         self._loggers: dict[str, Any] = {}
         self.failures = 0
+        self._direct_for: Any = None  # the processors tuple the direct path was checked against
+        self._direct: EncodingBatchLogRecordProcessor | None = None
+        limits = LogRecordLimits()
+        self._direct_max_attributes = (limits.max_log_record_attributes or 0
+                                       if limits.max_log_record_attribute_length is None else 0)
+
+    def _direct_processor(self) -> EncodingBatchLogRecordProcessor | None:
+        """The encoding processor when it is the provider's only one (re-checked if processors change)."""
+        multi = getattr(self._provider, "_multi_log_record_processor", None)
+        processors = getattr(multi, "_log_record_processors", None)
+        if processors is not self._direct_for:
+            self._direct_for = processors
+            only = processors[0] if processors and len(processors) == 1 else None
+            self._direct = only if type(only) is EncodingBatchLogRecordProcessor else None
+        return self._direct
 
     def emit(self, record: logging.LogRecord) -> None:
         # Records logged by the export pipeline itself (the batch processors suppress instrumentation
@@ -74,6 +96,18 @@ class OTLPLogHandler(logging.Handler):
             if scope is not None:
                 attributes[TENANT_ATTRIBUTE] = scope.tenant or self._default_tenant
             body = record.getMessage() if record.args or isinstance(record.msg, str) else str(record.msg)
+            direct = self._direct_processor()
+            if (direct is not None and len(attributes) <= self._direct_max_attributes
+                    and getattr(otel_logger, "_is_enabled", None) is not None):
+                if otel_logger._is_enabled():
+                    span_context = trace.get_current_span().get_span_context()
+                    level = std_to_otel(record.levelno)
+                    direct.emit_encoded(otel_logger.resource, otel_logger.instrumentation_scope, log_fields(
+                        int(record.created * 1e9), level.value, _OTEL_SEVERITY_TEXT.get(record.levelname,
+                                                                                          record.levelname),
+                        body, attributes, 0, int(span_context.trace_flags), span_context.trace_id,
+                        span_context.span_id, time.time_ns()))
+                return
             otel_logger.emit(LogRecord(
                 timestamp=int(record.created * 1e9),
                 context=get_current(),

@@ -257,30 +257,38 @@ def encode_log(readable: Any) -> bytes:
 
 def _log(readable: Any) -> bytes:
     record = readable.log_record
+    return log_fields(record.timestamp, getattr(record.severity_number, "value", None), record.severity_text,
+                      record.body, record.attributes, readable.dropped_attributes,
+                      int(record.trace_flags) if record.trace_flags is not None else 0, record.trace_id,
+                      record.span_id, record.observed_timestamp, record.event_name)
+
+
+def log_fields(timestamp: int | None, severity: int | None, severity_text: str | None, body: Any,
+               attrs: Any, dropped_attributes: int, flags: int, trace_id: int | None, span_id: int | None,
+               observed_timestamp: int | None, event_name: str | None = None) -> bytes:
+    """The body of one ``LogRecord`` message from its fields (the log handler's direct path)."""
     parts: list[bytes] = []
-    if record.timestamp:
-        parts += (b"\x09", _FIXED64(record.timestamp))
-    severity = getattr(record.severity_number, "value", None)
+    if timestamp:
+        parts += (b"\x09", _FIXED64(timestamp))
     if severity:
         parts += (b"\x10", varint(severity))
-    parts.append(_string(b"\x1a", record.severity_text))
-    if record.body is not None:
-        parts.append(_ld(b"\x2a", any_value(record.body)))
+    parts.append(_string(b"\x1a", severity_text))
+    if body is not None:
+        parts.append(_ld(b"\x2a", any_value(body)))
     else:
         parts.append(b"\x2a\x00")
-    parts.append(attributes(b"\x32", record.attributes))
-    if readable.dropped_attributes:
-        parts += (b"\x38", varint(readable.dropped_attributes))
-    flags = int(record.trace_flags) if record.trace_flags is not None else 0
+    parts.append(attributes(b"\x32", attrs))
+    if dropped_attributes:
+        parts += (b"\x38", varint(dropped_attributes))
     if flags:
         parts += (b"\x45", _FIXED32(flags))
-    if record.trace_id:
-        parts += (b"\x4a\x10", record.trace_id.to_bytes(16, "big"))
-    if record.span_id:
-        parts += (b"\x52\x08", record.span_id.to_bytes(8, "big"))
-    if record.observed_timestamp:
-        parts += (b"\x59", _FIXED64(record.observed_timestamp))
-    parts.append(_string(b"\x62", record.event_name))
+    if trace_id:
+        parts += (b"\x4a\x10", trace_id.to_bytes(16, "big"))
+    if span_id:
+        parts += (b"\x52\x08", span_id.to_bytes(8, "big"))
+    if observed_timestamp:
+        parts += (b"\x59", _FIXED64(observed_timestamp))
+    parts.append(_string(b"\x62", event_name))
     return b"".join(parts)
 
 

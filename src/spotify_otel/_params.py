@@ -144,6 +144,9 @@ PARAMS: tuple[Param, ...] = (
           _ours("INSTRUMENT_HTTP_CLIENTS")),
     Param("system_metrics", p.parse_bool, True, "Host and process metrics (CPU, memory, disk, network, GC).",
           _ours("SYSTEM_METRICS")),
+    Param("gc_freeze", p.parse_bool, True,
+          "Move the objects alive at a process's first request out of the garbage collector's reach "
+          "(`gc.freeze()`): shorter full collections, lower p99.", _ours("GC_FREEZE")),
     Param("log_level", p.log_level, 20, "Lowest `logging` level exported (root raised to it if unset).",
           _ours("LOG_LEVEL", "MONITORING_LOG_LEVEL")),
     Param("json_logs", p.parse_bool, False,

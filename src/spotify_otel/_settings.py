@@ -65,6 +65,7 @@ class Settings:
     excluded_urls: tuple[str, ...]
     instrument_http_clients: bool
     system_metrics: bool
+    gc_freeze: bool
     log_level: int
     json_logs: bool
     slo_latency_threshold_ms: float

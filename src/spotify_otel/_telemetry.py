@@ -4,6 +4,7 @@ deadline at exit, and a reset for tests."""
 from __future__ import annotations
 
 import atexit
+import gc
 import logging
 import os
 import threading
@@ -179,6 +180,10 @@ def _make_warmup(telemetry: Telemetry) -> Callable[[], None]:
         if done_in_pid[0] != os.getpid():
             done_in_pid[0] = os.getpid()
             _logging.ensure_handlers(telemetry._log_handlers)
+            if telemetry.settings.gc_freeze:
+                # What is alive at the first request (modules, routes, the app) lives as long as the
+                # process: keep it out of full collections, which then scan only what requests allocate.
+                gc.freeze()
 
     return warmup
 

@@ -3,6 +3,7 @@ SDK encoder produces, for any attribute values, events, links, statuses and log 
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import logging
 from typing import Any
@@ -161,3 +162,77 @@ def test_protobuf_uses_the_upb_backend() -> None:
     from spotify_otel._exporters import check_protobuf_backend
 
     assert check_protobuf_backend() == "upb"
+
+
+def _direct_handler() -> tuple[OTLPLogHandler, list[Any]]:
+    """A handler whose provider's only processor is the encoding one, its queue captured."""
+    from opentelemetry.sdk._logs.export import InMemoryLogRecordExporter as Sink
+
+    from spotify_otel._encoding_processors import EncodingBatchLogRecordProcessor
+
+    provider = LoggerProvider(resource=RESOURCE, shutdown_on_exit=False)
+    processor = EncodingBatchLogRecordProcessor(Sink(), schedule_delay_millis=600_000)
+    queued: list[Any] = []
+    processor._batch_processor.emit = queued.append  # type: ignore[method-assign]
+    original = processor.on_emit
+
+    def on_emit(log_record: Any) -> None:  # the SDK path: tagged so tests can tell the two apart
+        queued.append("sdk path")
+        original(log_record)
+
+    processor.on_emit = on_emit  # type: ignore[method-assign]
+    provider.add_log_record_processor(processor)
+    return OTLPLogHandler(provider, "unknown"), queued
+
+
+@FUZZ
+@given(extras=st.dictionaries(st.from_regex(r"[a-z]{1,8}", fullmatch=True).filter(lambda k: k not in vars(
+           logging.LogRecord("", 0, "", 0, "", (), None))), scalars, max_size=5),
+       message=st.text(max_size=30) | st.integers(), level=st.sampled_from([10, 20, 30, 40, 50]),
+       in_span=st.booleans(), tenant=st.none() | st.just("acme"), failed=st.booleans())
+def test_direct_log_path_encodes_what_the_sdk_path_encodes(extras: dict[str, Any], message: Any, level: int,
+                                                           in_span: bool, tenant: str | None,
+                                                           failed: bool) -> None:
+    from opentelemetry import trace
+
+    from spotify_otel.tenant import tenant_context
+
+    direct, queued = _direct_handler()
+    sink = InMemoryLogRecordExporter()
+    provider = LoggerProvider(resource=RESOURCE)
+    provider.add_log_record_processor(SimpleLogRecordProcessor(sink))
+    reference = OTLPLogHandler(provider, "unknown")
+    exc_info = None
+    if failed:
+        try:
+            raise ValueError("boom")
+        except ValueError:
+            import sys
+            exc_info = sys.exc_info()
+    record = logging.LogRecord("fuzz", level, __file__, 1, message, (), exc_info)
+    for key, value in extras.items():
+        setattr(record, key, value)
+    parent = SpanContext(0xABC, 0xDEF, is_remote=False, trace_flags=TraceFlags(1))
+    with contextlib.ExitStack() as stack:
+        if in_span:
+            stack.enter_context(trace.use_span(NonRecordingSpan(parent)))
+        if tenant is not None:
+            stack.enter_context(tenant_context(tenant))
+        direct.emit(record)
+        reference.emit(record)
+    assert direct.failures == 0 and len(queued) == 1
+    assert type(queued[0]) is _otlp_encoding.Encoded  # the direct path, not the SDK one
+    ours = ExportLogsServiceRequest.FromString(_otlp_encoding.encode_logs(queued))
+    theirs = sdk_encode_logs(list(sink.get_finished_logs()))
+    for request in (ours, theirs):  # observed "now" differs by construction
+        request.resource_logs[0].scope_logs[0].log_records[0].observed_time_unix_nano = 0
+    assert ours == theirs
+
+
+def test_direct_log_path_steps_aside_for_other_processors() -> None:
+    handler, queued = _direct_handler()
+    extra = InMemoryLogRecordExporter()
+    handler._provider.add_log_record_processor(SimpleLogRecordProcessor(extra))  # type: ignore[attr-defined]
+    handler.emit(logging.LogRecord("fuzz", 20, __file__, 1, "both", (), None))
+    assert [log.log_record.body for log in extra.get_finished_logs()] == ["both"]
+    assert queued[0] == "sdk path" and len(queued) == 2

@@ -5,9 +5,14 @@ settings are not configured yet (the zero-code path runs before ``manage.py`` se
 ``DJANGO_SETTINGS_MODULE``), instrumentation waits for ``django.setup()``, which both ``manage.py``
 and ``get_wsgi_application()`` call before loading middleware.
 
-The middleware order becomes ``TenantDjangoMiddleware -> OpenTelemetry's Django middleware -> yours``,
-so the tenant scope encloses the server span. The contrib middleware's own HTTP metrics are switched
-off (they cannot carry the tenant); ours replace them.
+The middleware order becomes ``TenantDjangoMiddleware -> server span middleware -> yours``, so the
+tenant scope encloses the server span. ``DjangoInstrumentor`` is instrumented as usual (its tracer,
+excluded URLs and ``is_instrumented_by_opentelemetry`` stay the reference), then its middleware entry
+is replaced by :class:`~spotify_otel.integrations._django_server_span.DjangoServerSpanMiddleware`,
+which makes the same span at a fraction of the cost. The contrib middleware stays when that one cannot
+reproduce its span (old or duplicated semantic conventions, header capture, traced request
+attributes) and when the application instrumented Django itself before. The contrib middleware's own
+HTTP metrics are switched off (they cannot carry the tenant); ours replace them.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from spotify_otel.integrations._server import ServerInstrumentation
 
 _logger = logging.getLogger("spotify_otel.integrations")
 MIDDLEWARE = "spotify_otel.integrations._django_middleware.TenantDjangoMiddleware"
+SPAN_MIDDLEWARE = "spotify_otel.integrations._django_server_span.DjangoServerSpanMiddleware"
 INSTALL_HINT = "pip install 'spotify-otel[django]'"
 
 
@@ -36,14 +42,27 @@ def _install(server: ServerInstrumentation, tracer_provider: TracerProvider | No
 
     _django_middleware.configure(server)
     instrumentor = DjangoInstrumentor()
-    if not instrumentor.is_instrumented_by_opentelemetry:
+    lean = False
+    if not instrumentor.is_instrumented_by_opentelemetry:  # else the application's own setup stays
         instrumentor.instrument(tracer_provider=tracer_provider, meter_provider=NoOpMeterProvider())
+        lean = _lean_supported()
     # Exclusions are regexes; the contrib parser would split them on commas, so set them directly.
     _DjangoMiddleware._excluded_urls = ExcludeList(list(server.excluded_urls))
     middleware = list(getattr(settings, "MIDDLEWARE", None) or [])
-    if MIDDLEWARE not in middleware:
-        middleware.insert(0, MIDDLEWARE)
-        settings.MIDDLEWARE = middleware
+    if lean and instrumentor._opentelemetry_middleware in middleware:
+        middleware[middleware.index(instrumentor._opentelemetry_middleware)] = SPAN_MIDDLEWARE
+    if MIDDLEWARE in middleware:  # a second init after undo: keep the tenant scope outermost
+        middleware.remove(MIDDLEWARE)
+    middleware.insert(0, MIDDLEWARE)
+    settings.MIDDLEWARE = middleware
+
+
+def _lean_supported() -> bool:
+    try:
+        from spotify_otel.integrations._django_server_span import lean_supported
+    except ImportError:  # pragma: no cover - a Django too old for the lean middleware's imports
+        return False
+    return lean_supported()
 
 
 def instrument_django(
@@ -80,6 +99,10 @@ def instrument_django(
         django.setup = original_setup
         if installed[0]:  # a gunicorn master never calls django.setup(): nothing to uninstrument there
             DjangoInstrumentor().uninstrument()
+            middleware = list(getattr(settings, "MIDDLEWARE", None) or [])
+            if SPAN_MIDDLEWARE in middleware:
+                middleware.remove(SPAN_MIDDLEWARE)
+                settings.MIDDLEWARE = middleware
         _django_middleware.configure(None)
 
     return undo

@@ -1,0 +1,483 @@
+"""The lean Django server-span middleware against the contrib ``_DjangoMiddleware``: the same requests go
+through two Django handlers (one per middleware) and the spans they export are compared."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import io
+import sys
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import django
+import hypothesis
+import pytest
+from asgiref.sync import iscoroutinefunction, markcoroutinefunction
+from django.conf import settings
+from django.core.handlers.asgi import ASGIHandler
+from django.core.handlers.wsgi import WSGIHandler
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.test.utils import override_settings
+from django.urls import path, re_path
+from hypothesis import strategies as st
+from opentelemetry import trace
+from opentelemetry.instrumentation._semconv import _StabilityMode
+from opentelemetry.instrumentation.django import DjangoInstrumentor
+from opentelemetry.instrumentation.django.middleware.otel_middleware import _DjangoMiddleware
+from opentelemetry.instrumentation.propagators import (
+    TraceResponsePropagator,
+    get_global_response_propagator,
+    set_global_response_propagator,
+)
+from opentelemetry.metrics import NoOpMeterProvider
+from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.trace import SpanKind
+from opentelemetry.util.http import ExcludeList
+
+from spotify_otel._tenant_resolution import TenantResolver
+from spotify_otel._tenant_spans import TenantSpanProcessor
+from spotify_otel._tenant_validation import TenantValidator
+from spotify_otel.integrations import _django_server_span
+from spotify_otel.integrations._semconv import use_stable_http_semconv
+from spotify_otel.integrations._server import ServerInstrumentation
+from spotify_otel.integrations.django import MIDDLEWARE, SPAN_MIDDLEWARE, instrument_django
+from spotify_otel.tenant import close_scope, open_scope
+
+EXPORTER = InMemorySpanExporter()
+PROVIDER = TracerProvider()
+PROVIDER.add_span_processor(TenantSpanProcessor("unknown"))
+PROVIDER.add_span_processor(SimpleSpanProcessor(EXPORTER))
+CHILD_TRACER = PROVIDER.get_tracer("test.views")
+HERE = __name__
+CONTRIB = DjangoInstrumentor._opentelemetry_middleware
+EXCLUDED = r"^[a-z]+://[^/]+/health/?$"
+PARENT_TRACE, PARENT_SPAN = "0af7651916cd43dd8448eb211c80319c", "b7ad6b7169203331"
+
+
+# -- the site -------------------------------------------------------------------------------------
+def item(request: HttpRequest, item_id: int) -> HttpResponse:
+    with CHILD_TRACER.start_as_current_span("load item"):
+        return JsonResponse({"id": item_id})
+
+
+async def aitem(request: HttpRequest, item_id: int) -> HttpResponse:
+    with CHILD_TRACER.start_as_current_span("load item"):
+        return JsonResponse({"id": item_id})
+
+
+def boom(request: HttpRequest) -> HttpResponse:
+    raise ValueError("boom")
+
+
+def missing(request: HttpRequest, name: str) -> HttpResponse:
+    raise Http404(f"no {name}")
+
+
+def ok(request: HttpRequest, **kwargs: Any) -> HttpResponse:
+    return HttpResponse(b"ok", status=int(request.GET.get("status", "200")))
+
+
+class Urls:
+    urlpatterns = [
+        path("", ok, name="home"),
+        path("items/<int:item_id>", item),
+        path("aitems/<int:item_id>", aitem),
+        path("boom", boom),
+        path("missing/<slug:name>", missing),
+        path("health", ok),
+        re_path(r"^legacy/(?P<code>[0-9]+)/$", ok),
+    ]
+
+
+class TenantFromHeader:
+    """Opens a tenant scope from ``X-Tenant`` and, like ``TenantDjangoMiddleware``, builds the URL it
+    matches against the excluded URLs (which validates the host)."""
+
+    sync_capable = async_capable = True
+
+    def __init__(self, get_response: Any) -> None:
+        self.get_response = get_response
+        if iscoroutinefunction(get_response):
+            markcoroutinefunction(self)
+
+    def __call__(self, request: Any) -> Any:
+        if iscoroutinefunction(self):
+            return self._acall(request)
+        with contextlib.suppress(Exception):
+            request.build_absolute_uri("?")
+        token = open_scope(request.META.get("HTTP_X_TENANT"))
+        try:
+            return self.get_response(request)
+        finally:
+            close_scope(token)
+
+    async def _acall(self, request: Any) -> Any:
+        with contextlib.suppress(Exception):
+            request.build_absolute_uri("?")
+        token = open_scope(request.META.get("HTTP_X_TENANT"))
+        try:
+            return await self.get_response(request)
+        finally:
+            close_scope(token)
+
+
+class Gate:
+    """Answers 403 before URL resolution for ``?gate=closed`` (a middleware short-circuiting)."""
+
+    def __init__(self, get_response: Any) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: Any) -> Any:
+        if request.GET.get("gate") == "closed":
+            return HttpResponse(b"no", status=403)
+        return self.get_response(request)
+
+
+def stack(span_middleware: str) -> list[str]:
+    return [f"{HERE}.TenantFromHeader", span_middleware, f"{HERE}.Gate"]
+
+
+# -- fixtures -------------------------------------------------------------------------------------
+@pytest.fixture(scope="module", autouse=True)
+def site() -> Iterator[None]:
+    if not settings.configured:
+        settings.configure(SECRET_KEY="test-only", INSTALLED_APPS=[], DATABASES={}, USE_TZ=True,
+                           LOGGING_CONFIG=None)
+        django.setup()
+    use_stable_http_semconv()
+    with override_settings(ROOT_URLCONF=Urls, ALLOWED_HOSTS=["testserver", "127.0.0.1"], DEBUG=False,
+                           MIDDLEWARE=[]):
+        yield
+
+
+CONTRIB_STATE = ("_tracer", "_meter", "_sem_conv_opt_in_mode", "_excluded_urls", "_active_request_counter",
+                 "_duration_histogram_old", "_duration_histogram_new", "_otel_request_hook", "_otel_response_hook")
+
+
+@pytest.fixture(autouse=True)
+def contrib_configured() -> Iterator[None]:
+    """``_DjangoMiddleware`` configured as ``DjangoInstrumentor().instrument()`` leaves it for spotify-otel."""
+    saved = {name: _DjangoMiddleware.__dict__.get(name) for name in CONTRIB_STATE}
+    meter = NoOpMeterProvider().get_meter("test")
+    _DjangoMiddleware._tracer = PROVIDER.get_tracer("opentelemetry.instrumentation.django")
+    _DjangoMiddleware._meter = meter
+    _DjangoMiddleware._sem_conv_opt_in_mode = _StabilityMode.HTTP
+    _DjangoMiddleware._excluded_urls = ExcludeList([EXCLUDED])
+    _DjangoMiddleware._active_request_counter = meter.create_up_down_counter("active")
+    _DjangoMiddleware._duration_histogram_old = _DjangoMiddleware._duration_histogram_new = None
+    _DjangoMiddleware._otel_request_hook = _DjangoMiddleware._otel_response_hook = None
+    EXPORTER.clear()
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            setattr(_DjangoMiddleware, name, value)
+
+
+# -- driving requests -----------------------------------------------------------------------------
+def environ(method: str = "GET", path: str = "/items/7", query: str = "", raw_uri: bool = True,
+            **extra: str) -> dict[str, Any]:
+    """A WSGI environ as gunicorn builds it (``RAW_URI`` included)."""
+    env: dict[str, Any] = {
+        "REQUEST_METHOD": method, "PATH_INFO": path, "QUERY_STRING": query, "SCRIPT_NAME": "",
+        "SERVER_NAME": "127.0.0.1", "SERVER_PORT": "8000", "SERVER_PROTOCOL": "HTTP/1.1",
+        "REMOTE_ADDR": "10.1.2.3", "REMOTE_PORT": "51234", "HTTP_HOST": "testserver:8000",
+        "HTTP_USER_AGENT": "pytest-agent", "HTTP_X_TENANT": "acme", "wsgi.url_scheme": "http",
+        "wsgi.input": io.BytesIO(b""), "wsgi.errors": sys.stderr, "wsgi.version": (1, 0),
+        "wsgi.multithread": False, "wsgi.multiprocess": False, "wsgi.run_once": False,
+    }
+    if raw_uri:
+        env["RAW_URI"] = path + (f"?{query}" if query else "")
+    env.update(extra)
+    return env
+
+
+def wsgi_call(span_middleware: str, env: dict[str, Any], alone: bool = False) -> tuple[str, dict[str, str]]:
+    """One request through a WSGI handler built with ``span_middleware`` (``alone``: and nothing else);
+    the status line and headers."""
+    with override_settings(MIDDLEWARE=[span_middleware] if alone else stack(span_middleware)):
+        handler = WSGIHandler()
+    got: dict[str, Any] = {}
+
+    def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> None:
+        got.update(status=status, headers=dict(headers))
+
+    before = trace.get_current_span()
+    body = handler(env, start_response)
+    b"".join(body)
+    body.close()
+    assert trace.get_current_span() is before, "the request left its span attached"
+    return got["status"], got["headers"]
+
+
+def asgi_call(span_middleware: str, path: str, query: bytes = b"", headers: tuple[tuple[bytes, bytes], ...] = ()
+              ) -> int:
+    """One request through an ASGI handler built with ``span_middleware``; the response status."""
+    with override_settings(MIDDLEWARE=stack(span_middleware)):
+        handler = ASGIHandler()
+    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET", "scheme": "http",
+             "path": path, "raw_path": path.encode(), "root_path": "", "query_string": query,
+             "headers": [(b"host", b"testserver:8000"), (b"user-agent", b"pytest-agent"), (b"x-tenant", b"acme"),
+                         *headers], "client": ("10.1.2.3", 51234), "server": ("127.0.0.1", 8000)}
+    sent: list[dict[str, Any]] = []
+
+    async def run() -> None:
+        disconnected = asyncio.Event()
+        messages = [{"type": "http.request", "body": b"", "more_body": False}]
+
+        async def receive() -> dict[str, Any]:
+            if messages:
+                return messages.pop()
+            await disconnected.wait()  # the client never leaves: Django cancels this listener
+            return {"type": "http.disconnect"}
+
+        async def send(message: dict[str, Any]) -> None:
+            sent.append(message)
+
+        await handler(scope, receive, send)
+
+    asyncio.run(run())
+    return int(sent[0]["status"])
+
+
+def server_spans() -> list[ReadableSpan]:
+    return [span for span in EXPORTER.get_finished_spans() if span.instrumentation_scope is not None
+            and span.instrumentation_scope.name == "opentelemetry.instrumentation.django"]
+
+
+def summary(span: ReadableSpan) -> dict[str, Any]:
+    """Everything compared between the two middlewares' spans."""
+    parent = span.parent
+    return {
+        "name": span.name, "kind": span.kind, "attributes": dict(span.attributes or {}),
+        "status": (span.status.status_code, span.status.description),
+        "parent": (f"{parent.trace_id:032x}", f"{parent.span_id:016x}", parent.is_remote) if parent else None,
+        "events": [(event.name, {k: v for k, v in (event.attributes or {}).items() if k != "exception.stacktrace"})
+                   for event in span.events],
+    }
+
+
+def one_span(call: Callable[[str], object], span_middleware: str) -> tuple[dict[str, Any], list[ReadableSpan]]:
+    EXPORTER.clear()
+    call(span_middleware)
+    spans = server_spans()
+    assert len(spans) == 1, [s.name for s in spans]
+    children = [s for s in EXPORTER.get_finished_spans() if s.name == "load item"]
+    for child in children:  # a view's spans are children of the server span
+        assert child.parent is not None and child.parent.span_id == spans[0].context.span_id
+    return summary(spans[0]), children
+
+
+def both_wsgi(env: Callable[[], dict[str, Any]]) -> tuple[dict[str, Any], dict[str, Any]]:
+    contrib, _ = one_span(lambda mw: wsgi_call(mw, env()), CONTRIB)
+    lean, _ = one_span(lambda mw: wsgi_call(mw, env()), SPAN_MIDDLEWARE)
+    return contrib, lean
+
+
+# -- the same span as the contrib middleware -------------------------------------------------------
+CASES: dict[str, Callable[[], dict[str, Any]]] = {
+    "route with a parameter": lambda: environ(path="/items/7"),
+    "query string": lambda: environ(path="/items/8", query="q=a%20b&x=1"),
+    "root path named by url_name": lambda: environ(path="/"),
+    "regex route": lambda: environ(path="/legacy/42/"),
+    "unmatched url (404)": lambda: environ(path="/nope"),
+    "view raising (500)": lambda: environ(path="/boom"),
+    "view raising Http404": lambda: environ(path="/missing/thing"),
+    "5xx returned by the view": lambda: environ(path="/", query="status=503"),
+    "unknown method": lambda: environ(method="FOO"),
+    "lower-case method": lambda: environ(method="get"),
+    "traceparent parent": lambda: environ(HTTP_TRACEPARENT=f"00-{PARENT_TRACE}-{PARENT_SPAN}-01"),
+    "short-circuit before resolution": lambda: environ(path="/items/9", query="gate=closed"),
+    "no user agent, no remote port": lambda: environ(HTTP_USER_AGENT="", REMOTE_PORT=""),
+    "synthetic user agent": lambda: environ(HTTP_USER_AGENT="Mozilla/5.0 (compatible; Googlebot/2.1)"),
+    "reverse-resolved client host": lambda: environ(REMOTE_HOST="client.example"),
+    "https": lambda: environ(**{"wsgi.url_scheme": "https", "SERVER_PORT": "443"}),
+}
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_wsgi_span_equals_contrib(case: str) -> None:
+    contrib, lean = both_wsgi(CASES[case])
+    assert lean == contrib
+
+
+def test_cases_cover_what_they_claim() -> None:
+    """Guards the comparison above against comparing two empty or trivial spans."""
+    spans = {case: both_wsgi(CASES[case])[1] for case in ("route with a parameter", "view raising (500)",
+                                                         "traceparent parent", "unknown method")}
+    route = spans["route with a parameter"]
+    assert (route["name"], route["kind"], route["attributes"]["http.route"]) == (
+        "GET items/<int:item_id>", SpanKind.SERVER, "items/<int:item_id>")
+    assert route["attributes"]["tenant.id"] == "acme"
+    assert route["attributes"]["url.path"] == "/items/7"
+    failed = spans["view raising (500)"]
+    assert failed["status"][1] == "ValueError: boom"
+    assert failed["attributes"]["error.type"] == "500"
+    assert [name for name, _ in failed["events"]] == ["exception"]
+    assert spans["traceparent parent"]["parent"] == (PARENT_TRACE, PARENT_SPAN, True)
+    assert (spans["unknown method"]["name"], spans["unknown method"]["attributes"]["http.request.method"]) == (
+        "HTTP", "_OTHER")
+
+
+def test_view_spans_are_children_of_the_server_span() -> None:
+    _, children = one_span(lambda mw: wsgi_call(mw, environ()), SPAN_MIDDLEWARE)
+    assert len(children) == 1
+
+
+def test_tenant_is_a_start_attribute() -> None:
+    """Passed to ``start_span`` (samplers see it; ``TenantSpanProcessor`` has nothing to rewrite)."""
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    _DjangoMiddleware._tracer = provider.get_tracer("opentelemetry.instrumentation.django")
+    wsgi_call(SPAN_MIDDLEWARE, environ(HTTP_X_TENANT="globex"))
+    assert [(span.attributes or {}).get("tenant.id") for span in exporter.get_finished_spans()] == ["globex"]
+
+
+@pytest.mark.parametrize("alone", [False, True], ids=["after the tenant middleware", "alone"])
+def test_excluded_url_gets_no_span(alone: bool) -> None:
+    for middleware in (CONTRIB, SPAN_MIDDLEWARE):
+        EXPORTER.clear()
+        status, _ = wsgi_call(middleware, environ(path="/health"), alone)
+        assert (status[:3], server_spans()) == ("200", [])
+        wsgi_call(middleware, environ(path="/health/more"), alone)
+        assert len(server_spans()) == 1
+
+
+@hypothesis.settings(max_examples=300, deadline=None)
+@hypothesis.given(st.text(max_size=12), st.text(alphabet="/;?#.%:@ \t\n\u00e9", max_size=12),
+                  st.sampled_from(["", "/app"]))
+def test_exclusion_url_is_build_absolute_uri(head: str, tail: str, script_name: str) -> None:
+    path_info = ("/" + head + tail).encode("utf-8", "surrogatepass").decode("latin-1")  # as WSGI servers pass it
+    request = WSGIHandler.request_class(environ(path=path_info, SCRIPT_NAME=script_name))
+    expected = request.build_absolute_uri("?")  # computes the validated scheme and host first
+    assert _django_server_span.exclusion_url(request) == expected
+
+
+def test_nested_in_another_span_the_span_is_internal() -> None:
+    def call(middleware: str) -> None:
+        with CHILD_TRACER.start_as_current_span("outer"):
+            wsgi_call(middleware, environ())
+
+    contrib, _ = one_span(call, CONTRIB)
+    lean, _ = one_span(call, SPAN_MIDDLEWARE)
+    assert lean["kind"] == SpanKind.INTERNAL
+    assert lean == {**contrib, "parent": lean["parent"]}  # each has its own outer span
+
+
+def test_response_propagator_injects_the_server_span() -> None:
+    previous = get_global_response_propagator()
+    set_global_response_propagator(TraceResponsePropagator())
+    try:
+        for middleware in (CONTRIB, SPAN_MIDDLEWARE):
+            EXPORTER.clear()
+            _, headers = wsgi_call(middleware, environ())
+            span = server_spans()[0].context
+            assert headers["traceresponse"] == f"00-{span.trace_id:032x}-{span.span_id:016x}-{span.trace_flags:02x}"
+    finally:
+        set_global_response_propagator(previous)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(("path", "query"), [("/aitems/5", b"x=1"), ("/items/6", b""), ("/nope", b"")])
+def test_asgi_span_equals_contrib(path: str, query: bytes) -> None:
+    traceparent = ((b"traceparent", f"00-{PARENT_TRACE}-{PARENT_SPAN}-01".encode()),)
+    contrib, contrib_children = one_span(lambda mw: asgi_call(mw, path, query, traceparent), CONTRIB)
+    lean, lean_children = one_span(lambda mw: asgi_call(mw, path, query, traceparent), SPAN_MIDDLEWARE)
+    assert lean == contrib
+    assert lean["parent"] == (PARENT_TRACE, PARENT_SPAN, True)
+    assert len(lean_children) == len(contrib_children) == (0 if path == "/nope" else 1)
+
+
+# -- documented differences -----------------------------------------------------------------------
+def test_url_path_is_set_without_raw_uri() -> None:
+    """runserver/wsgiref put neither RAW_URI nor REQUEST_URI in the environ: the contrib drops url.*."""
+    contrib, lean = both_wsgi(lambda: environ(path="/items/3", query="a=1", raw_uri=False))
+    extra = {"url.path": "/items/3", "url.query": "a=1"}
+    assert lean == {**contrib, "attributes": {**contrib["attributes"], **extra}}
+    assert "url.path" not in contrib["attributes"]
+
+
+def test_script_name_prefix_keeps_the_route_in_the_name() -> None:
+    contrib, lean = both_wsgi(lambda: environ(path="/items/4", SCRIPT_NAME="/app"))
+    assert (contrib["name"], lean["name"]) == ("GET", "GET items/<int:item_id>")
+    assert lean == {**contrib, "name": lean["name"]}
+
+
+def test_disallowed_host_is_traced_and_served() -> None:
+    EXPORTER.clear()
+    status, _ = wsgi_call(SPAN_MIDDLEWARE, environ(HTTP_HOST="evil.example"))
+    spans = server_spans()
+    assert status[:3] == "200"
+    assert [(s.attributes or {}).get("server.address") for s in spans] == ["evil.example"]
+
+
+def test_exception_escaping_the_chain_ends_the_span() -> None:
+    def fail(request: Any) -> Any:
+        raise KeyError("lost")
+
+    with override_settings(MIDDLEWARE=[]):
+        middleware = _django_server_span.DjangoServerSpanMiddleware(fail)
+    request = WSGIHandler.request_class(environ())
+    EXPORTER.clear()
+    with pytest.raises(KeyError):
+        middleware(request)
+    assert trace.get_current_span() is trace.INVALID_SPAN
+    [span] = server_spans()
+    assert ((span.attributes or {})["error.type"], span.status.description) == ("KeyError", "KeyError: 'lost'")
+
+
+# -- when the contrib middleware stays, and the wiring ----------------------------------------------
+def test_lean_supported_only_for_the_configuration_it_reproduces(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert _django_server_span.lean_supported()
+    monkeypatch.setenv("OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_SERVER_REQUEST", "x-request-id")
+    assert not _django_server_span.lean_supported()
+    monkeypatch.delenv("OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_SERVER_REQUEST")
+    monkeypatch.setattr(_DjangoMiddleware, "_sem_conv_opt_in_mode", _StabilityMode.HTTP_DUP)
+    assert not _django_server_span.lean_supported()
+
+
+def _server() -> ServerInstrumentation:
+    resolver = TenantResolver(TenantValidator(), ("header",), "X-Tenant", "tenant_id", None, False, None)
+    return ServerInstrumentation(resolver, None, (EXCLUDED,))
+
+
+@pytest.fixture
+def uninstrumented() -> Iterator[None]:
+    assert not DjangoInstrumentor().is_instrumented_by_opentelemetry
+    with override_settings(MIDDLEWARE=["django.middleware.common.CommonMiddleware"]):
+        yield
+    DjangoInstrumentor().uninstrument()
+
+
+def test_instrument_django_puts_the_lean_middleware_after_the_tenant_one(uninstrumented: None) -> None:
+    undo = instrument_django(_server(), PROVIDER)
+    assert undo is not None
+    assert settings.MIDDLEWARE == [MIDDLEWARE, SPAN_MIDDLEWARE, "django.middleware.common.CommonMiddleware"]
+    assert DjangoInstrumentor().is_instrumented_by_opentelemetry
+    undo()
+    assert settings.MIDDLEWARE == [MIDDLEWARE, "django.middleware.common.CommonMiddleware"]
+    assert not DjangoInstrumentor().is_instrumented_by_opentelemetry
+    again = instrument_django(_server(), PROVIDER)  # a second init keeps the tenant scope outermost
+    assert again is not None
+    assert settings.MIDDLEWARE == [MIDDLEWARE, SPAN_MIDDLEWARE, "django.middleware.common.CommonMiddleware"]
+    again()
+
+
+def test_instrument_django_keeps_the_contrib_middleware_for_header_capture(
+        uninstrumented: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_SERVER_RESPONSE", "content-type")
+    undo = instrument_django(_server(), PROVIDER)
+    assert undo is not None
+    assert settings.MIDDLEWARE == [MIDDLEWARE, CONTRIB, "django.middleware.common.CommonMiddleware"]
+    undo()
+
+
+def test_instrument_django_keeps_an_application_s_own_instrumentation(uninstrumented: None) -> None:
+    DjangoInstrumentor().instrument(tracer_provider=PROVIDER, meter_provider=NoOpMeterProvider())
+    undo = instrument_django(_server(), PROVIDER)
+    assert undo is not None
+    assert settings.MIDDLEWARE == [MIDDLEWARE, CONTRIB, "django.middleware.common.CommonMiddleware"]
+    undo()
