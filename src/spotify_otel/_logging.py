@@ -43,9 +43,11 @@ _OTEL_SEVERITY_TEXT = {"WARNING": "WARN", "CRITICAL": "FATAL"}
 
 
 def _extras(record: logging.LogRecord) -> dict[str, Any]:
+    fields = vars(record)
     extras: dict[str, Any] = {}
-    for key, value in vars(record).items():
-        if key not in _RESERVED and not key.startswith("_"):
+    for key in sorted(fields.keys() - _RESERVED):  # usually none or a few; sorted: a stable order
+        if not key.startswith("_"):
+            value = fields[key]
             extras[key] = value if isinstance(value, str | bool | int | float) else str(value)
     return extras
 
@@ -74,6 +76,13 @@ class OTLPLogHandler(logging.Handler):
             only = processors[0] if processors and len(processors) == 1 else None
             self._direct = only if type(only) is EncodingBatchLogRecordProcessor else None
         return self._direct
+
+    def handle(self, record: logging.LogRecord) -> bool:
+        """``Handler.handle`` without the handler lock: :meth:`emit` is thread-safe on its own."""
+        if self.filter(record):
+            self.emit(record)
+            return True
+        return False
 
     def emit(self, record: logging.LogRecord) -> None:
         # Records logged by the export pipeline itself (the batch processors suppress instrumentation

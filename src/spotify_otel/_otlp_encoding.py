@@ -22,8 +22,8 @@ _FIXED32 = struct.Struct("<I").pack
 _DOUBLE = struct.Struct("<d").pack
 _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 _CACHE_LIMIT = 8192
-# tag -> value type (str or int) -> key -> value -> encoded KeyValue field
-_caches: dict[bytes, dict[type, dict[str, dict[Any, bytes]]]] = {}
+# tag -> (str values, int values): (key, value) -> encoded KeyValue field
+_caches: dict[bytes, tuple[dict[tuple[str, Any], bytes], dict[tuple[str, Any], bytes]]] = {}
 _cached = 0
 _resource_cache: dict[Any, bytes] = {}
 _scope_cache: dict[Any, bytes] = {}
@@ -85,26 +85,27 @@ def key_value(key: str, value: Any) -> bytes:
 def attributes(tag: bytes, attrs: Mapping[str, Any] | None) -> bytes:
     """Repeated ``KeyValue`` fields under ``tag``; unencodable attributes are skipped and logged.
 
-    ``str`` and ``int`` values are cached per tag and key (floats are not: ``0.0 == -0.0``).
+    ``str`` and ``int`` values are cached per tag, key and value (by exact type: ``True == 1``; floats
+    are not cached: ``0.0 == -0.0``).
     """
     if not attrs:
         return b""
     global _cached
-    by_type = _caches.get(tag)
-    if by_type is None:
-        by_type = _caches.setdefault(tag, {str: {}, int: {}})
+    caches = _caches.get(tag)
+    if caches is None:
+        caches = _caches.setdefault(tag, ({}, {}))
+    by_str, by_int = caches
     parts = []
     # BoundedAttributes iterates through the Mapping mixins (a __getitem__ per key): read its dict
     plain = getattr(attrs, "_dict", attrs)
     for key, value in plain.items():
-        cache = by_type.get(type(value))
+        kind = type(value)
+        cache = by_str if kind is str else by_int if kind is int else None
         if cache is not None:
-            by_value = cache.get(key)
-            if by_value is not None:
-                encoded = by_value.get(value)
-                if encoded is not None:
-                    parts.append(encoded)
-                    continue
+            encoded = cache.get((key, value))
+            if encoded is not None:
+                parts.append(encoded)
+                continue
         try:
             encoded = _ld(tag, key_value(key, value))
         except Exception as error:
@@ -113,11 +114,11 @@ def attributes(tag: bytes, attrs: Mapping[str, Any] | None) -> bytes:
         parts.append(encoded)
         if cache is not None:
             if _cached >= _CACHE_LIMIT:
-                for caches in _caches.values():
-                    for per_type in caches.values():
+                for per_tag in _caches.values():
+                    for per_type in per_tag:
                         per_type.clear()
                 _cached = 0
-            cache.setdefault(key, {})[value] = encoded
+            cache[(key, value)] = encoded
             _cached += 1
     return b"".join(parts)
 

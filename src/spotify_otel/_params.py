@@ -144,6 +144,9 @@ PARAMS: tuple[Param, ...] = (
           _ours("INSTRUMENT_HTTP_CLIENTS")),
     Param("system_metrics", p.parse_bool, True, "Host and process metrics (CPU, memory, disk, network, GC).",
           _ours("SYSTEM_METRICS")),
+    Param("self_metrics", p.parse_bool, True,
+          "The SDK batch processors' own metrics (`otel.sdk.processor.*`: processed, dropped, queue size and "
+          "capacity).", _ours("SELF_METRICS"), ("OTEL_PYTHON_SDK_INTERNAL_METRICS_ENABLED",)),
     Param("gc_freeze", p.parse_bool, True,
           "Move the objects alive at a process's first request out of the garbage collector's reach "
           "(`gc.freeze()`): shorter full collections, lower p99.", _ours("GC_FREEZE")),

@@ -6,8 +6,12 @@ dead collector); :class:`~spotify_otel.Telemetry` shuts them down within ``shutd
 
 from __future__ import annotations
 
+import contextlib
+import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 
+from opentelemetry.metrics import NoOpMeterProvider
 from opentelemetry.sdk._logs import LoggerProvider
 from opentelemetry.sdk._logs.export import BatchLogRecordProcessor
 from opentelemetry.sdk.metrics import Counter, Histogram, MeterProvider, ObservableCounter, UpDownCounter
@@ -28,6 +32,8 @@ from spotify_otel._encoding_processors import EncodingBatchLogRecordProcessor, E
 from spotify_otel._export_wrappers import ForkSafeLogExporter, ForkSafeMetricExporter, ForkSafeSpanExporter
 from spotify_otel._settings import Settings
 from spotify_otel._tenant_spans import TenantSpanProcessor
+
+_INTERNAL_METRICS = "OTEL_PYTHON_SDK_INTERNAL_METRICS_ENABLED"
 
 
 def build_sampler(settings: Settings) -> Sampler:
@@ -53,24 +59,30 @@ class Providers:
     metric_reader: MetricReader | None = None
 
 
+@contextlib.contextmanager
+def _sdk_processor_metrics(enabled: bool) -> Iterator[None]:
+    """The batch processors read ``OTEL_PYTHON_SDK_INTERNAL_METRICS_ENABLED`` when they are built (there is
+    no keyword for it): set it for that moment only, so the tracer's per-span metrics stay off."""
+    previous = os.environ.get(_INTERNAL_METRICS)
+    os.environ[_INTERNAL_METRICS] = "true" if enabled else "false"
+    try:
+        yield
+    finally:
+        if previous is None:
+            os.environ.pop(_INTERNAL_METRICS, None)
+        else:
+            os.environ[_INTERNAL_METRICS] = previous
+
+
 def build_providers(settings: Settings, resource: Resource) -> Providers:
-    """Build every enabled provider with batch processing and OTLP export."""
+    """Build every enabled provider with batch processing and OTLP export.
+
+    With ``self_metrics`` (and metrics on), the batch processors report the SDK's own
+    ``otel.sdk.processor.{span,log}.*`` metrics: items processed or dropped (``error.type``), queue
+    size and capacity.
+    """
     providers = Providers()
     timeout_ms = settings.export_timeout * 1000
-    if settings.traces_enabled:
-        providers.span_exporter = _exporters.span_exporter(settings)
-        tracer_provider = TracerProvider(resource=resource, sampler=build_sampler(settings), shutdown_on_exit=False)
-        tracer_provider.add_span_processor(TenantSpanProcessor(settings.default_tenant))
-        # gRPC: spans are encoded when they end (see _encoding_processors); http/protobuf: SDK encoding
-        span_processor = EncodingBatchSpanProcessor if settings.protocol == "grpc" else BatchSpanProcessor
-        tracer_provider.add_span_processor(span_processor(
-            providers.span_exporter,
-            max_queue_size=settings.span_max_queue_size,
-            schedule_delay_millis=settings.span_schedule_delay_ms,
-            max_export_batch_size=min(settings.span_max_export_batch_size, settings.span_max_queue_size),
-            export_timeout_millis=timeout_ms,
-        ))
-        providers.tracer_provider = tracer_provider
     if settings.metrics_enabled:
         providers.metric_exporter = _exporters.metric_exporter(settings)
         limit = settings.metric_cardinality_limit
@@ -83,16 +95,37 @@ def build_providers(settings: Settings, resource: Resource) -> Providers:
         providers.meter_provider = MeterProvider(
             resource=resource, metric_readers=[providers.metric_reader], shutdown_on_exit=False
         )
+    # No meter provider: the SDK's global one (a no-op unless the application set one) is not used.
+    processor_meters = providers.meter_provider or NoOpMeterProvider()
+    self_metrics = settings.self_metrics and providers.meter_provider is not None
+    if settings.traces_enabled:
+        providers.span_exporter = _exporters.span_exporter(settings)
+        tracer_provider = TracerProvider(resource=resource, sampler=build_sampler(settings), shutdown_on_exit=False)
+        tracer_provider.add_span_processor(TenantSpanProcessor(settings.default_tenant))
+        # gRPC: spans are encoded when they end (see _encoding_processors); http/protobuf: SDK encoding
+        span_processor = EncodingBatchSpanProcessor if settings.protocol == "grpc" else BatchSpanProcessor
+        with _sdk_processor_metrics(self_metrics):
+            tracer_provider.add_span_processor(span_processor(
+                providers.span_exporter,
+                max_queue_size=settings.span_max_queue_size,
+                schedule_delay_millis=settings.span_schedule_delay_ms,
+                max_export_batch_size=min(settings.span_max_export_batch_size, settings.span_max_queue_size),
+                export_timeout_millis=timeout_ms,
+                meter_provider=processor_meters,
+            ))
+        providers.tracer_provider = tracer_provider
     if settings.logs_enabled:
         providers.log_exporter = _exporters.log_exporter(settings)
         logger_provider = LoggerProvider(resource=resource, shutdown_on_exit=False)
         log_processor = EncodingBatchLogRecordProcessor if settings.protocol == "grpc" else BatchLogRecordProcessor
-        logger_provider.add_log_record_processor(log_processor(
-            providers.log_exporter,
-            max_queue_size=settings.log_max_queue_size,
-            schedule_delay_millis=settings.log_schedule_delay_ms,
-            max_export_batch_size=min(settings.log_max_export_batch_size, settings.log_max_queue_size),
-            export_timeout_millis=timeout_ms,
-        ))
+        with _sdk_processor_metrics(self_metrics):
+            logger_provider.add_log_record_processor(log_processor(
+                providers.log_exporter,
+                max_queue_size=settings.log_max_queue_size,
+                schedule_delay_millis=settings.log_schedule_delay_ms,
+                max_export_batch_size=min(settings.log_max_export_batch_size, settings.log_max_queue_size),
+                export_timeout_millis=timeout_ms,
+                meter_provider=processor_meters,
+            ))
         providers.logger_provider = logger_provider
     return providers

@@ -66,6 +66,7 @@ class Settings:
     instrument_http_clients: bool
     system_metrics: bool
     gc_freeze: bool
+    self_metrics: bool
     log_level: int
     json_logs: bool
     slo_latency_threshold_ms: float

@@ -6,6 +6,7 @@
 - ``collector`` / ``jaeger`` / ``elasticsearch`` / ``grafana``: small ``http.server`` stand-ins that
   answer the documented endpoints; Jaeger and Elasticsearch answer searches from the receiver's store.
 - ``dead_url`` / ``hanging_url``: a port nobody listens on, and a listener that never answers.
+- ``scraping_prometheus``: a private Prometheus scraping a given target (the ``telemetry`` tests).
 """
 
 from __future__ import annotations
@@ -409,6 +410,21 @@ def process_factory(tmp_path: Path) -> Iterator[Callable[[str], Process]]:
         process.stop()
 
 
+@pytest.fixture
+def scraping_prometheus(tmp_path: Path) -> Iterator[Callable[[str], Process]]:
+    """Start a private Prometheus scraping ``host:port`` every second (``factory(target)``), stopped after."""
+    started: list[Process] = []
+
+    def make(target: str) -> Process:
+        process = start_prometheus(tmp_path / f"prometheus-scraping-{len(started)}", target)
+        started.append(process)
+        return process
+
+    yield make
+    for process in started:
+        process.stop()
+
+
 # -- the whole healthy stack ------------------------------------------------------------------------
 
 
@@ -444,6 +460,7 @@ FLAGS = {
     "jaeger": "--jaeger-url",
     "elasticsearch": "--elasticsearch-url",
     "grafana": "--grafana-url",
+    "telemetry": "--telemetry-url",
 }
 
 

@@ -25,8 +25,10 @@ def test_defaults() -> None:
         "jaeger": "http://localhost:16686",
         "elasticsearch": "http://localhost:9200",
         "grafana": "http://localhost:3000",
+        "telemetry": "http://localhost:9090",
     }
     assert config.jaeger_health_url is None
+    assert (config.telemetry_window_s, config.telemetry_queue_threshold) == (300, 80.0)
 
 
 @pytest.mark.parametrize(
@@ -40,6 +42,7 @@ def test_defaults() -> None:
         ("grafana_url", "GRAFANA_URL", "grafana"),
         ("otlp_grpc_endpoint", "SPOTIFY_OTEL_HEALTH_OTLP_GRPC_ENDPOINT", "otlp-grpc"),
         ("otlp_http_endpoint", "SPOTIFY_OTEL_HEALTH_OTLP_HTTP_ENDPOINT", "otlp-http"),
+        ("telemetry_url", "SPOTIFY_OTEL_HEALTH_TELEMETRY_URL", "telemetry"),
     ],
 )
 def test_flag_beats_environment_beats_default(key: str, env: str, component: str) -> None:
@@ -171,3 +174,46 @@ def test_elasticsearch_credentials_are_kept_out_of_repr() -> None:
     assert api_key.elasticsearch_auth == "ApiKey abc"
     assert basic.elasticsearch_auth == "Basic ZWxhc3RpYzpjaGFuZ2VtZQ=="
     assert "ZWxhc3RpYzpjaGFuZ2VtZQ" not in repr(basic) and "abc" not in repr(api_key)
+
+
+def test_telemetry_reads_the_prometheus_url_unless_given_its_own() -> None:
+    from_flag = resolve({"prometheus_url": "http://prom:9090"}, {})
+    from_env = resolve({}, {"PROMETHEUS_URL": "http://prom-env:9090"})
+    own = resolve({"prometheus_url": "http://prom:9090"}, {"SPOTIFY_OTEL_HEALTH_TELEMETRY_URL": "http://thanos:10902"})
+
+    assert from_flag.endpoints["telemetry"] == "http://prom:9090"
+    assert from_env.endpoints["telemetry"] == "http://prom-env:9090"
+    assert (own.endpoints["prometheus"], own.endpoints["telemetry"]) == ("http://prom:9090", "http://thanos:10902")
+
+
+@pytest.mark.parametrize(("raw", "seconds"), [("90s", 90), ("5m", 300), ("2h", 7200), ("1d", 86400), (" 45 ", 45)])
+def test_telemetry_window_accepts_durations_and_bare_seconds(raw: str, seconds: int) -> None:
+    assert resolve({"telemetry_window": raw}, {}).telemetry_window_s == seconds
+    assert resolve({}, {"SPOTIFY_OTEL_HEALTH_TELEMETRY_WINDOW": raw}).telemetry_window_s == seconds
+
+
+@pytest.mark.parametrize(("raw", "percent"), [("95", 95.0), ("62.5%", 62.5), ("100", 100.0)])
+def test_telemetry_queue_threshold_is_a_percentage(raw: str, percent: float) -> None:
+    assert resolve({"telemetry_queue_threshold": raw}, {}).telemetry_queue_threshold == percent
+
+
+@pytest.mark.parametrize(
+    ("key", "raw", "setting"),
+    [
+        ("telemetry_window", "5 minutes", "--telemetry-window / SPOTIFY_OTEL_HEALTH_TELEMETRY_WINDOW"),
+        ("telemetry_window", "0s", "--telemetry-window / SPOTIFY_OTEL_HEALTH_TELEMETRY_WINDOW"),
+        ("telemetry_window", "31d", "--telemetry-window / SPOTIFY_OTEL_HEALTH_TELEMETRY_WINDOW"),
+        ("telemetry_queue_threshold", "0", "--telemetry-queue-threshold"),
+        ("telemetry_queue_threshold", "120", "--telemetry-queue-threshold"),
+        ("telemetry_queue_threshold", "high", "--telemetry-queue-threshold"),
+        ("telemetry_url", "prom:9090", "--telemetry-url / SPOTIFY_OTEL_HEALTH_TELEMETRY_URL"),
+    ],
+)
+def test_invalid_telemetry_settings_name_the_setting_and_value(key: str, raw: str, setting: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        resolve({key: raw}, {})
+
+    message = str(info.value)
+    assert setting in message
+    assert repr(raw) in message
+    assert f"flag {setting.split(' / ')[0]}" in message

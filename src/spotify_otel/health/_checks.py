@@ -17,6 +17,7 @@ from opentelemetry.proto.collector.trace.v1 import trace_service_pb2
 from spotify_otel.health._config import HealthConfig
 from spotify_otel.health._http import ProbeError, Response, join, request
 from spotify_otel.health._otlp import export_grpc, export_http
+from spotify_otel.health._self_metrics import assess
 
 
 @dataclass(frozen=True)
@@ -172,6 +173,13 @@ def check_grafana(probe: Probe) -> Outcome:
     return Outcome(True, "database ok", details)
 
 
+def check_telemetry(probe: Probe) -> Outcome:
+    """The services' SDK self-metrics in Prometheus: nothing dropped or failed, queues below the threshold."""
+    config = probe.config
+    healthy, reason, details = assess(probe.get, config.telemetry_window_s, config.telemetry_queue_threshold)
+    return Outcome(healthy, reason, details)
+
+
 CHECKS: dict[str, Callable[[Probe], Outcome]] = {
     "otlp-grpc": check_otlp_grpc,
     "otlp-http": check_otlp_http,
@@ -181,4 +189,5 @@ CHECKS: dict[str, Callable[[Probe], Outcome]] = {
     "jaeger": check_jaeger,
     "elasticsearch": check_elasticsearch,
     "grafana": check_grafana,
+    "telemetry": check_telemetry,
 }

@@ -57,6 +57,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     for key in ("canary_timeout", "protocol", "canary_signals", "elasticsearch_index"):
         metavar = key.split("_")[-1].upper()
         canary.add_argument(by_key[key].flag, dest=key, metavar=metavar, help=_help(by_key[key]))
+    telemetry = parser.add_argument_group("telemetry (the SDK self-metrics in Prometheus)")
+    for key, metavar in (("telemetry_window", "DURATION"), ("telemetry_queue_threshold", "PERCENT")):
+        telemetry.add_argument(by_key[key].flag, dest=key, metavar=metavar, help=_help(by_key[key]))
     parser.set_defaults(func=run)
     return parser
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import math
 import os
+import re
 import urllib.parse
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -28,6 +29,9 @@ from spotify_otel.health._settings import (
 _GENERIC_OTLP_ENV = "OTEL_EXPORTER_OTLP_ENDPOINT"
 _STANDARD_OTLP_PORT = {"grpc": 4317, "http/protobuf": 4318}
 _URL_ACCEPTED = "an http:// or https:// URL with a host, e.g. http://localhost:9090"
+_DURATION = re.compile(r"(\d+)([smhd]?)")
+_UNIT_S = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
+_MAX_WINDOW_S = 30 * 86400
 
 
 @dataclass(frozen=True)
@@ -44,6 +48,8 @@ class HealthConfig:
     canary_signals: tuple[str, ...] = SIGNALS
     protocol: str = "grpc"
     elasticsearch_index: str = "logs-*"
+    telemetry_window_s: int = 300
+    telemetry_queue_threshold: float = 80.0
     elasticsearch_auth: str | None = field(default=None, repr=False)
 
 
@@ -134,6 +140,27 @@ def _seconds(key: str, flags: Mapping[str, Any], environ: Mapping[str, str]) -> 
     return value
 
 
+def _window(flags: Mapping[str, Any], environ: Mapping[str, str]) -> int:
+    raw, source = _lookup("telemetry_window", flags, environ)
+    match = _DURATION.fullmatch((raw or "").strip().lower())
+    seconds = int(match[1]) * _UNIT_S[match[2]] if match else 0
+    if not 1 <= seconds <= _MAX_WINDOW_S:
+        accepted = "a duration of 1s to 30d such as 90s, 5m or 1h (a bare number is seconds)"
+        raise _fail(_BY_KEY["telemetry_window"], raw, source, accepted)
+    return seconds
+
+
+def _percent(key: str, flags: Mapping[str, Any], environ: Mapping[str, str]) -> float:
+    raw, source = _lookup(key, flags, environ)
+    try:
+        value = float((raw or "").strip().removesuffix("%"))
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value) or not 0 < value <= 100:
+        raise _fail(_BY_KEY[key], raw, source, "a percentage > 0 and <= 100, e.g. 80")
+    return value
+
+
 def _choice(key: str, flags: Mapping[str, Any], environ: Mapping[str, str], allowed: tuple[str, ...]) -> str:
     raw, source = _lookup(key, flags, environ)
     value = (raw or "").strip().lower()
@@ -188,6 +215,7 @@ def resolve(flags: Mapping[str, Any] | None = None, environ: Mapping[str, str] |
             jaeger_health = url
         elif url is not None:
             endpoints[setting.component] = url
+    endpoints.setdefault("telemetry", endpoints["prometheus"])  # the self-metrics are usually there
     required = parse_components("require", flags, environ) or ()
     checks = parse_components("check", flags, environ)
     explicit_require = _lookup("require", flags, environ)[1] != "default"
@@ -206,5 +234,7 @@ def resolve(flags: Mapping[str, Any] | None = None, environ: Mapping[str, str] |
         canary_signals=_signals(flags, environ),
         protocol=_choice("protocol", flags, environ, PROTOCOLS),
         elasticsearch_index=(_lookup("elasticsearch_index", flags, environ)[0] or "logs-*").strip(),
+        telemetry_window_s=_window(flags, environ),
+        telemetry_queue_threshold=_percent("telemetry_queue_threshold", flags, environ),
         elasticsearch_auth=_elasticsearch_auth(environ),
     )

@@ -18,6 +18,7 @@ COMPONENTS: tuple[str, ...] = (
     "jaeger",
     "elasticsearch",
     "grafana",
+    "telemetry",
 )
 DEFAULT_REQUIRED: tuple[str, ...] = ("otlp-grpc", "otlp-http", "collector")
 SIGNALS: tuple[str, ...] = ("traces", "metrics", "logs")
@@ -109,6 +110,14 @@ ENDPOINT_SETTINGS: tuple[Setting, ...] = (
         "Grafana base URL",
         "grafana",
     ),
+    Setting(
+        "telemetry_url",
+        "--telemetry-url",
+        ("SPOTIFY_OTEL_HEALTH_TELEMETRY_URL",),
+        None,
+        "Prometheus holding the SDK self-metrics of the instrumented services; default: the Prometheus URL",
+        "telemetry",
+    ),
 )
 
 OTHER_SETTINGS: tuple[Setting, ...] = (
@@ -154,6 +163,20 @@ OTHER_SETTINGS: tuple[Setting, ...] = (
         ("SPOTIFY_OTEL_HEALTH_ELASTICSEARCH_INDEX",),
         "logs-*",
         "index pattern the canary searches for its log record",
+    ),
+    Setting(
+        "telemetry_window",
+        "--telemetry-window",
+        ("SPOTIFY_OTEL_HEALTH_TELEMETRY_WINDOW",),
+        "5m",
+        "window of the telemetry check's dropped / failed counts and export rates (90s, 5m, 1h; number = s)",
+    ),
+    Setting(
+        "telemetry_queue_threshold",
+        "--telemetry-queue-threshold",
+        ("SPOTIFY_OTEL_HEALTH_TELEMETRY_QUEUE_THRESHOLD",),
+        "80",
+        "batch queue fill (percent of capacity) at or above which the telemetry check fails",
     ),
 )
 

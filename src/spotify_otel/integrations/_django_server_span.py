@@ -54,6 +54,7 @@ from opentelemetry.util.http import (
     sanitize_method,
 )
 
+from spotify_otel._lean_spans import LeanSpan, LeanSpanStarter
 from spotify_otel.tenant import TENANT_ATTRIBUTE, current_scope
 
 _asgi_getter: Any = None
@@ -225,6 +226,7 @@ class DjangoServerSpanMiddleware:
         self.get_response = get_response
         contrib: Any = _DjangoMiddleware
         self.tracer: trace.Tracer | None = contrib._tracer
+        self.spans = LeanSpanStarter(self.tracer) if self.tracer is not None else None
         excluded = contrib._excluded_urls
         self.excluded = excluded if getattr(excluded, "_excluded_urls", True) else None
         self._async = iscoroutinefunction(get_response)
@@ -263,8 +265,8 @@ class DjangoServerSpanMiddleware:
         return None
 
     def _start(self, request: Any) -> _State | None:
-        tracer = self.tracer
-        if tracer is None:
+        spans = self.spans
+        if spans is None:
             return None
         try:
             if self.excluded is not None:
@@ -299,7 +301,7 @@ class DjangoServerSpanMiddleware:
             else:
                 kind = SpanKind.INTERNAL
                 ctx = context.get_current()
-            span = tracer.start_span(name, ctx, kind, attributes, start_time=meta.get(_START_TIME_KEY))
+            span = spans.start(name, ctx, kind, attributes, meta.get(_START_TIME_KEY))
             token = context.attach(trace.set_span_in_context(span, ctx))
         except Exception:
             _logger.debug("spotify-otel: Django server span not started", exc_info=True)
@@ -343,7 +345,10 @@ def _end_attributes(request: Any, span: trace.Span, name_method: str, response: 
             error = True
     elif exception is not None:
         updates["error.type"] = type(exception).__qualname__
-    span.set_attributes(updates)
+    if type(span) is LeanSpan:
+        span.set_clean_attributes(updates)
+    else:
+        span.set_attributes(updates)
     if error:
         span.set_status(Status(StatusCode.ERROR))
     if isinstance(exception, Exception):

@@ -18,12 +18,14 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
 from opentelemetry import context, trace
+from opentelemetry.context import _SUPPRESS_HTTP_INSTRUMENTATION_KEY, _SUPPRESS_INSTRUMENTATION_KEY
 from opentelemetry.instrumentation.propagators import get_global_response_propagator
-from opentelemetry.instrumentation.utils import is_http_instrumentation_enabled
+from opentelemetry.instrumentation.utils import _SUPPRESS_INSTRUMENTATION_KEY_PLAIN
 from opentelemetry.propagate import extract
 from opentelemetry.trace import SpanKind, Status, StatusCode
 from opentelemetry.util.http import detect_synthetic_user_agent, sanitize_method
 
+from spotify_otel._lean_spans import LeanSpan, LeanSpanStarter
 from spotify_otel.tenant import TENANT_ATTRIBUTE, current_scope
 
 Scope = MutableMapping[str, Any]
@@ -34,6 +36,7 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 _PROPAGATION_HEADERS = frozenset({b"traceparent", b"tracestate", b"baggage"})
 _methods: dict[str, str] = {}
+_synthetic: dict[str, str | None] = {}
 
 
 def _sanitized(method: str) -> str:
@@ -88,7 +91,11 @@ def request_attributes(scope: Scope) -> tuple[dict[str, Any], dict[str, str] | N
     attributes["http.request.method"] = method
     if user_agent:
         attributes["user_agent.original"] = user_agent
-        synthetic = detect_synthetic_user_agent(user_agent)
+        synthetic = _synthetic.get(user_agent, "")
+        if synthetic == "":
+            synthetic = detect_synthetic_user_agent(user_agent)
+            if len(_synthetic) < 256:  # client-chosen values: bounded
+                _synthetic[user_agent] = synthetic
         if synthetic:
             attributes["user_agent.synthetic.type"] = synthetic
     tenant_scope = current_scope()
@@ -114,6 +121,7 @@ class ServerSpanMiddleware:
     def __init__(self, app: ASGIApp, tracer: trace.Tracer, fallback: ASGIApp) -> None:
         self.next = app
         self.tracer = tracer
+        self.spans = LeanSpanStarter(tracer)
         self.fallback = fallback
         # FastAPI >= 0.16x switches its own native telemetry off when it finds the contrib middleware
         # along the ``.app`` chain of the built stack; the contrib one (wrapping the same stack) is
@@ -124,20 +132,21 @@ class ServerSpanMiddleware:
         if scope.get("type") != "http" or get_global_response_propagator() is not None:  # type: ignore[no-untyped-call]
             await self.fallback(scope, receive, send)
             return
-        if not is_http_instrumentation_enabled():
-            await self.next(scope, receive, send)
+        current = context.get_current()
+        if (current.get(_SUPPRESS_INSTRUMENTATION_KEY) or current.get(_SUPPRESS_INSTRUMENTATION_KEY_PLAIN)
+                or current.get(_SUPPRESS_HTTP_INSTRUMENTATION_KEY)):
+            await self.next(scope, receive, send)  # what is_http_instrumentation_enabled() checks
             return
         attributes, carrier = request_attributes(scope)
         method = attributes["http.request.method"]
-        parent = trace.get_current_span()
+        parent = trace.get_current_span(current)
         if parent is trace.INVALID_SPAN:
             kind = SpanKind.SERVER
-            ctx = extract(carrier) if carrier is not None else context.get_current()
+            ctx = extract(carrier) if carrier is not None else current
         else:  # already inside a server span (nested ASGI apps)
             kind = SpanKind.INTERNAL
-            ctx = context.get_current()
-        span = self.tracer.start_span("HTTP" if method == "_OTHER" else method, context=ctx, kind=kind,
-                                      attributes=attributes)
+            ctx = current
+        span = self.spans.start("HTTP" if method == "_OTHER" else method, ctx, kind, attributes)
         token = context.attach(trace.set_span_in_context(span, ctx))
         status: int | None = None
         ended = False
@@ -181,4 +190,7 @@ def _finish(span: trace.Span, scope: Scope, method: str, status: int | None) -> 
         if status >= 500:
             updates["error.type"] = str(status)
             span.set_status(Status(StatusCode.ERROR))
-    span.set_attributes(updates)
+    if type(span) is LeanSpan:
+        span.set_clean_attributes(updates)
+    else:
+        span.set_attributes(updates)

@@ -21,22 +21,27 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 
+_wire_names: dict[str, bytes] = {}  # header name -> ASGI (lower-case latin-1) form
+
+
 class AsgiRequestView:
     """:class:`~spotify_otel._tenant_resolution.RequestView` over an ASGI scope."""
 
-    __slots__ = ("_headers", "raw")
+    __slots__ = ("raw",)
 
     def __init__(self, scope: Scope) -> None:
         self.raw = scope
-        self._headers: dict[str, str] | None = None
 
     def header(self, name: str) -> str | None:
-        if self._headers is None:
-            headers: dict[str, str] = {}
-            for key, value in self.raw.get("headers", ()):
-                headers.setdefault(key.decode("latin-1").lower(), value.decode("latin-1"))
-            self._headers = headers
-        return self._headers.get(name)
+        wanted = _wire_names.get(name)
+        if wanted is None:
+            wanted = name.lower().encode("latin-1")
+            if len(_wire_names) < 64:
+                _wire_names[name] = wanted
+        for key, value in self.raw.get("headers", ()):  # a handful: scanning beats building a dict
+            if key == wanted:
+                return value.decode("latin-1")  # type: ignore[no-any-return]
+        return None
 
     def host(self) -> str | None:
         host = self.header("host")

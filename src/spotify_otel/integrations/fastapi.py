@@ -20,7 +20,7 @@ from collections.abc import Callable
 from typing import Any
 
 from opentelemetry.metrics import NoOpMeterProvider
-from opentelemetry.trace import TracerProvider
+from opentelemetry.trace import NoOpTracerProvider, TracerProvider
 from opentelemetry.util.http import ExcludeList
 
 from spotify_otel.integrations._server import ServerInstrumentation
@@ -50,15 +50,19 @@ def instrument_fastapi(
     tracer = get_tracer("opentelemetry.instrumentation.fastapi", tracer_provider=tracer_provider)
     meter = NoOpMeterProvider().get_meter("spotify_otel.fastapi")
     original = fastapi.FastAPI.build_middleware_stack
+    tracing_off = tracer_provider is None or isinstance(tracer_provider, NoOpTracerProvider)
 
     def build_middleware_stack(self: Any) -> Any:
         stack = original(self)
         try:
+            _stand_down_native_telemetry(self)
             contrib = OpenTelemetryMiddleware(
                 stack, excluded_urls=ExcludeList([]), default_span_details=_get_default_span_details,
                 tracer=tracer, meter=meter, exclude_spans=["receive", "send"],
             )
             traced: Any = contrib if _captures_headers(contrib) else ServerSpanMiddleware(stack, tracer, contrib)
+            if tracing_off:  # traces disabled: no span layer at all
+                traced = stack
             return TenantASGIMiddleware(traced, server, bypass=stack)
         except Exception:  # never break the application because instrumentation failed
             _logger.exception("spotify-otel: FastAPI instrumentation failed; serving uninstrumented")
@@ -72,6 +76,18 @@ def instrument_fastapi(
         fastapi.FastAPI.build_middleware_stack = original  # type: ignore[method-assign]
 
     return undo
+
+
+def _stand_down_native_telemetry(app: Any) -> None:
+    """FastAPI >= 0.16x has OpenTelemetry telemetry of its own, which stands down when it finds the contrib
+    middleware in the stack (as it does here) -- after checking the global providers and walking the
+    middleware stack on every request. Switching it off in the app's telemetry config makes the same
+    decision once (a few us per request)."""
+    config = getattr(app, "_telemetry", None)
+    if isinstance(config, dict):
+        for feature in ("tracing", "metrics", "logs", "operation_spans"):
+            if feature in config:
+                config[feature] = False
 
 
 def _captures_headers(contrib: Any) -> bool:

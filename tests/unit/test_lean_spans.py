@@ -1,0 +1,200 @@
+"""LeanSpan must be indistinguishable from an SDK span on the wire (and to the code using it), and the
+starter must fall back to the SDK whenever the lean path would not be equivalent."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from opentelemetry import context, trace
+from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans as sdk_encode_spans
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import SpanLimits, TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.sdk.trace.id_generator import RandomIdGenerator
+from opentelemetry.sdk.trace.sampling import ALWAYS_OFF, ALWAYS_ON, Decision, ParentBased, Sampler, SamplingResult
+from opentelemetry.trace import SpanContext, SpanKind, Status, StatusCode, TraceFlags
+
+from spotify_otel import _otlp_encoding
+from spotify_otel._encoding_processors import EncodingBatchSpanProcessor
+from spotify_otel._lean_spans import LeanSpan, LeanSpanStarter
+from spotify_otel._tenant_spans import TenantSpanProcessor
+from spotify_otel.tenant import close_scope, current_scope, open_scope, tenant_context
+
+FUZZ = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+RESOURCE = Resource.create({"service.name": "lean"})
+scalars = (st.text(max_size=12) | st.booleans() | st.integers(-(2**63), 2**63 - 1) | st.floats(allow_nan=False)
+           | st.binary(max_size=6) | st.none())
+values = scalars | st.lists(st.text(max_size=4) | st.integers(-9, 9), max_size=3)
+keys = st.text(max_size=8)
+attrs = st.dictionaries(keys, values, max_size=4)
+statuses = st.sampled_from([Status(StatusCode.OK), Status(StatusCode.ERROR, "bad"), Status(StatusCode.UNSET),
+                            StatusCode.ERROR, StatusCode.OK, StatusCode.UNSET])
+link_context = SpanContext(0xAB, 0xCD, is_remote=True, trace_flags=TraceFlags(1))
+operations = st.lists(st.one_of(
+    st.tuples(st.just("set_attribute"), keys, values),
+    st.tuples(st.just("set_attributes"), attrs),
+    st.tuples(st.just("add_event"), st.text(max_size=6), attrs, st.integers(1, 2**40)),
+    st.tuples(st.just("record_exception"), st.text(max_size=6), attrs, st.booleans()),
+    st.tuples(st.just("add_link"), attrs),
+    st.tuples(st.just("set_status"), statuses, st.none() | st.text(max_size=5)),
+    st.tuples(st.just("update_name"), st.text(max_size=8)),
+), max_size=8)
+
+
+class SequentialIds(RandomIdGenerator):
+    def __init__(self) -> None:
+        self._next = itertools.count(1)
+
+    def generate_span_id(self) -> int:
+        return next(self._next)
+
+    def generate_trace_id(self) -> int:
+        return next(self._next) << 64 | 7
+
+
+def apply(span: Any, ops: list[tuple[Any, ...]]) -> None:
+    for op in ops:
+        name, args = op[0], op[1:]
+        if name == "record_exception":
+            span.record_exception(ValueError(args[0]), attributes=args[1], timestamp=1234, escaped=args[2])
+        elif name == "add_link":
+            span.add_link(link_context, args[0])
+        elif name == "set_status":
+            if args[1] is not None and isinstance(args[0], StatusCode):
+                span.set_status(*args)
+            else:
+                span.set_status(args[0])
+        else:
+            getattr(span, name)(*args)
+
+
+def lean_processor() -> tuple[EncodingBatchSpanProcessor, list[Any]]:
+    processor = EncodingBatchSpanProcessor(InMemorySpanExporter(), schedule_delay_millis=600_000)
+    queued: list[Any] = []
+    processor._batch_processor.emit = queued.append  # type: ignore[method-assign,assignment]
+    return processor, queued
+
+
+@FUZZ
+@given(start=attrs, ops=operations, kind=st.sampled_from(list(SpanKind)), remote_parent=st.booleans() | st.none())
+def test_lean_span_encodes_exactly_what_the_sdk_span_encodes(start: dict[str, Any], ops: list[tuple[Any, ...]],
+                                                            kind: SpanKind, remote_parent: bool | None) -> None:
+    clean = {k: v for k, v in start.items() if k and isinstance(v, str | int) and not isinstance(v, bool)}
+    sink = InMemorySpanExporter()
+    provider = TracerProvider(resource=RESOURCE, id_generator=SequentialIds())
+    provider.add_span_processor(SimpleSpanProcessor(sink))
+    tracer: Any = provider.get_tracer("lean.test", "1.0")
+    parent_ctx = context.Context()
+    if remote_parent is not None:
+        parent = SpanContext(0x99 << 64 | 1, 0x42, is_remote=remote_parent, trace_flags=TraceFlags(1))
+        parent_ctx = trace.set_span_in_context(trace.NonRecordingSpan(parent))
+    reference: Any = tracer.start_span("GET", context=parent_ctx, kind=kind, attributes=clean, start_time=1000)
+    processor, queued = lean_processor()
+    lean = LeanSpan("GET", reference.get_span_context(), reference.parent, kind, dict(clean), 1000,
+                    RESOURCE, tracer._instrumentation_scope, processor)
+    for span in (reference, lean):
+        apply(span, ops)
+        span.end(end_time=2000)
+        span.set_attribute("after.end", 1)  # ignored by both
+    assert len(queued) == 1
+    ours = ExportTraceServiceRequest.FromString(_otlp_encoding.encode_spans(queued))
+    assert ours == sdk_encode_spans(sink.get_finished_spans())
+
+
+@pytest.fixture
+def provider() -> Iterator[TracerProvider]:
+    provider = TracerProvider(resource=RESOURCE, sampler=ParentBased(ALWAYS_ON))
+    provider.add_span_processor(TenantSpanProcessor("unknown"))
+    processor, _queued = lean_processor()
+    provider.add_span_processor(processor)
+    yield provider
+    provider.shutdown()
+
+
+def test_default_pipeline_gets_lean_spans_with_the_sdk_trace_flags_parent_and_tenant(provider: TracerProvider) -> None:
+    starter = LeanSpanStarter(provider.get_tracer("t"))
+    reference: Any = provider.get_tracer("t").start_span("ref")
+    with tenant_context("acme"):
+        span = starter.start("GET", context.get_current(), SpanKind.SERVER, {"url.path": "/x"})
+        scope = current_scope()
+        assert scope is not None and scope.root_span is span  # bind_tenant re-tags it
+    assert type(span) is LeanSpan
+    assert span.attributes["tenant.id"] == "acme"
+    assert span.get_span_context().trace_flags == reference.get_span_context().trace_flags  # sampled + random
+    child_ctx = trace.set_span_in_context(span)
+    child = starter.start("child", child_ctx, SpanKind.INTERNAL, {})
+    assert child.parent == span.get_span_context()  # type: ignore[attr-defined]
+    assert child.get_span_context().trace_id == span.get_span_context().trace_id
+    token = open_scope(None)  # a request without a valid tenant
+    try:
+        anonymous: Any = starter.start("GET", context.get_current(), SpanKind.SERVER, {})
+    finally:
+        close_scope(token)
+    assert anonymous.attributes["tenant.id"] == "unknown"
+
+
+def test_unsampled_gives_the_sdk_non_recording_span() -> None:
+    provider = TracerProvider(resource=RESOURCE, sampler=ALWAYS_OFF)
+    provider.add_span_processor(TenantSpanProcessor("unknown"))
+    provider.add_span_processor(lean_processor()[0])
+    span = LeanSpanStarter(provider.get_tracer("t")).start("GET", context.Context(), SpanKind.SERVER, {})
+    assert not span.is_recording() and not span.get_span_context().trace_flags.sampled
+    assert span.get_span_context().is_valid
+
+
+def test_another_processor_or_span_limits_take_the_sdk_path(provider: TracerProvider) -> None:
+    starter = LeanSpanStarter(provider.get_tracer("t"))
+    assert type(starter.start("GET", context.Context(), SpanKind.SERVER, {})) is LeanSpan
+    extra = InMemorySpanExporter()
+    provider.add_span_processor(SimpleSpanProcessor(extra))
+    span = starter.start("GET", context.Context(), SpanKind.SERVER, {})
+    assert type(span) is not LeanSpan
+    span.end()
+    assert [s.name for s in extra.get_finished_spans()] == ["GET"]  # the user's processor saw it
+
+    limited = TracerProvider(resource=RESOURCE, span_limits=SpanLimits(max_span_attribute_length=5))
+    limited.add_span_processor(TenantSpanProcessor("unknown"))
+    limited.add_span_processor(lean_processor()[0])
+    span = LeanSpanStarter(limited.get_tracer("t")).start("GET", context.Context(), SpanKind.SERVER,
+                                                          {"long": "truncated by the SDK"})
+    assert type(span) is not LeanSpan and span.attributes["long"] == "trunc"  # type: ignore[attr-defined]
+
+
+def test_a_failing_encoder_never_raises_into_the_request(provider: TracerProvider,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    span = LeanSpanStarter(provider.get_tracer("t")).start("GET", context.Context(), SpanKind.SERVER, {})
+
+    def broken(span: Any) -> bytes:
+        raise RuntimeError("encoder bug")
+
+    monkeypatch.setattr("spotify_otel._lean_spans.encode_span", broken)
+    span.end()  # logged, not raised
+    assert not span.is_recording()
+
+
+class TaggingSampler(Sampler):
+    """A custom sampler that adds an attribute (the SDK keeps the attributes a sampler returns)."""
+
+    def should_sample(self, parent_context: Any, trace_id: int, name: str, kind: Any = None,
+                      attributes: Any = None, links: Any = None, trace_state: Any = None) -> SamplingResult:
+        return SamplingResult(Decision.RECORD_AND_SAMPLE, {**(attributes or {}), "sampled.by": "tagger"})
+
+    def get_description(self) -> str:
+        return "tagger"
+
+
+def test_attributes_a_custom_sampler_adds_are_kept() -> None:
+    provider = TracerProvider(resource=RESOURCE, sampler=ParentBased(TaggingSampler()))
+    provider.add_span_processor(TenantSpanProcessor("unknown"))
+    provider.add_span_processor(lean_processor()[0])
+    span: Any = LeanSpanStarter(provider.get_tracer("t")).start("GET", context.Context(), SpanKind.SERVER,
+                                                                {"url.path": "/x"})
+    assert type(span) is LeanSpan
+    assert span.attributes["sampled.by"] == "tagger" and span.attributes["url.path"] == "/x"
