@@ -147,6 +147,14 @@ EXPORT_FAILURE_RATIO = Threshold(
     "TelemetryExportFailures",
     (r"\(rate\(spotify_otel_export_failed_total\[5m\]\)\) > ([0-9.]+)", r"^\s*> ([0-9.]+)"),
 )
+QUEUE_DROPS = Threshold(
+    "sdk_queue_drops",
+    "spans and log records the SDK dropped on a full batch queue",
+    "cps",
+    ((0.0, "warning"),),
+    "TelemetryQueueDropping",
+    (r'queue_full"\}\[5m\]\)\s*\)\s*> ([0-9.]+)',),
+)
 TENANT_OVERFLOW = Threshold(
     "tenant_overflow",
     "measurements folded into tenant __overflow__",

@@ -130,3 +130,22 @@ def test_json_logs_in_seed_format(reset: None, receiver: OTLPReceiver, capsys: p
     assert record["level"] == "WARNING" and record["service"] == "jsonlogs"
     assert record["tenant_id"] == "tenant_123" and record["metadata"] == {"user_id": "user_456"}
     assert record["timestamp"].endswith("Z") and "trace_id" in record and "span_id" in record
+
+
+def test_suppressed_http_instrumentation_gets_no_server_span(reset: None, receiver: OTLPReceiver) -> None:
+    """The lean server-span middleware honours the OpenTelemetry suppression keys, like the contrib one."""
+    from opentelemetry import context
+    from opentelemetry.context import _SUPPRESS_HTTP_INSTRUMENTATION_KEY
+
+    app = make_app()
+    telemetry = init_telemetry("suppressed", endpoint=receiver.grpc_endpoint, system_metrics=False)
+    token = context.attach(context.set_value(_SUPPRESS_HTTP_INSTRUMENTATION_KEY, True))
+    try:
+        assert asyncio.run(hit(app, ["acme"])) == [200]
+    finally:
+        context.detach(token)
+    assert asyncio.run(hit(app, ["globex"])) == [200]
+    assert telemetry.force_flush(10)
+    assert receiver.store.wait_for(lambda s: any(sp.tenant == "globex" for sp in s.spans()), 10)
+    servers = [sp for sp in receiver.store.spans() if sp.service_name == "suppressed" and sp.kind == "SERVER"]
+    assert [sp.tenant for sp in servers] == ["globex"]

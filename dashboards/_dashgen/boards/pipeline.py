@@ -5,18 +5,26 @@ from __future__ import annotations
 from .. import promql as pq
 from ..board import Board
 from ..panels import Q, stat, timeseries
-from ..thresholds import EXPORT_FAILURE_RATIO, EXPORT_FAILURES, QUEUE_UTILISATION, TENANT_OVERFLOW
+from ..thresholds import EXPORT_FAILURE_RATIO, EXPORT_FAILURES, QUEUE_DROPS, QUEUE_UTILISATION, TENANT_OVERFLOW
 
 FAILED = pq.sum_rate(pq.sel("spotify_otel_export_failed_total"), ("signal",))
 EXPORTED = pq.sum_rate(pq.sel("spotify_otel_exported_total"), ("signal",))
 SIGNALS = (("spans", "traces"), ("metric_points", "metrics"), ("log_records", "logs"))
 COLLECTOR_SCRAPES = 'job=~"otel-collector.*"'
+QUEUES = (("span", "spans"), ("log", "log records"))  # the SDK's batch processors
 
 
 def _per_signal(metric: str, by: tuple[str, ...] = ()) -> list[Q]:
     """One query per signal: ``metric`` is a pattern such as ``otelcol_receiver_accepted_{}_total``."""
     legend = " ".join(f"{{{{{label}}}}}" for label in by)
     return [Q(pq.sum_rate(metric.format(item), by), f"{signal} {legend}".strip()) for item, signal in SIGNALS]
+
+
+def _dropped_or_zero(kind: str) -> str:
+    """Items the SDK's ``kind`` batch processor dropped per second and service (0 while none are)."""
+    processed = f"otel_sdk_processor_{kind}_processed_total"
+    dropped = pq.sum_rate(pq.sel(processed, 'error_type!=""'), ("job",))
+    return f"{dropped}\nor {pq.sum_rate(pq.sel(processed), ('job',))} * 0"
 
 
 def build() -> Board:
@@ -61,6 +69,30 @@ def build() -> Board:
             max_value=1,
         ),
         w=8,
+    )
+    b.add(
+        timeseries(
+            "Dropped on a full SDK queue",
+            "Spans and log records the SDK's batch processors dropped because their queue was full "
+            "(otel.sdk.processor.*.processed with error.type), per second and service.",
+            "cps",
+            # "or ... * 0": a flat zero line while nothing is dropped, instead of "No data"
+            [Q(_dropped_or_zero(kind), f"{{{{job}}}} {label}") for kind, label in QUEUES],
+            threshold=QUEUE_DROPS,
+        ),
+        w=12,
+    )
+    b.add(
+        timeseries(
+            "SDK queue fill",
+            "Batch processor queue size / capacity, highest instance per service: near 1, the SDK drops.",
+            "percentunit",
+            [Q(f"max by (job) ({pq.sel(f'otel_sdk_processor_{kind}_queue_size')}\n"
+               f"/ {pq.sel(f'otel_sdk_processor_{kind}_queue_capacity')})",
+               f"{{{{job}}}} {label}") for kind, label in QUEUES],
+            max_value=1,
+        ),
+        w=12,
     )
     b.row("Tenant guard and alerting")
     b.add(

@@ -91,7 +91,7 @@ class SignalStats:
         """Items dropped in the window; None when the service reports no batch processor for the signal."""
         if not self.dropped and self.queue_fill is None:
             return None
-        return sum(self.dropped.values())
+        return sum(self.dropped.values(), 0.0)
 
     def problems(self, threshold_pct: float) -> list[str]:
         """Short phrases for what is wrong (empty when healthy)."""
@@ -185,7 +185,8 @@ def _healthy_reason(services: Services, window_s: int) -> str:
     for signal in SIGNALS:
         values = [v for s in services.values() if signal in s and (v := s[signal].exported) is not None]
         if values:
-            rates.append(f"{signal} {sum(values) / window_s:.1f}/s")
+            rate = sum(values) / window_s
+            rates.append(f"{signal} {rate:.1f}/s" if rate >= 1 else f"{signal} {rate:.3f}/s")
     count = len(services)
     noun = "service" if count == 1 else "services"
     exporting = f"; exporting {', '.join(rates)}" if rates else ""

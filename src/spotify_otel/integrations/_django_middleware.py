@@ -13,10 +13,12 @@ from typing import Any
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 
 from spotify_otel._http_metrics import normalize_method
+from spotify_otel.integrations._django_urls import exclusion_url
 from spotify_otel.integrations._server import ServerInstrumentation
 from spotify_otel.tenant import bind_tenant, close_scope, current_scope, open_scope
 
 _server: ServerInstrumentation | None = None
+EXCLUDED_KEY = "_spotify_otel_excluded"
 
 
 def configure(server: ServerInstrumentation | None) -> None:
@@ -112,10 +114,12 @@ class TenantDjangoMiddleware:
             return None
         server.warmup()
         try:
-            if server.is_excluded(request.build_absolute_uri("?")):
-                return None
+            excluded = server.is_excluded(exclusion_url(request))
         except Exception:  # DisallowedHost and friends: let Django answer, with telemetry
-            pass
+            excluded = False
+        request.__dict__[EXCLUDED_KEY] = excluded  # the server span middleware reuses the decision
+        if excluded:
+            return None
         try:
             tenant = server.resolver.resolve(DjangoRequestView(request))
         except Exception:

@@ -32,13 +32,11 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import re
 from typing import Any
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.core.handlers.asgi import ASGIRequest
 from django.urls import resolve
-from django.utils.encoding import iri_to_uri
 from opentelemetry import context, trace
 from opentelemetry.instrumentation._semconv import _StabilityMode
 from opentelemetry.instrumentation.django.middleware.otel_middleware import _DjangoMiddleware
@@ -55,6 +53,8 @@ from opentelemetry.util.http import (
 )
 
 from spotify_otel._lean_spans import LeanSpan, LeanSpanStarter
+from spotify_otel.integrations._django_middleware import EXCLUDED_KEY
+from spotify_otel.integrations._django_urls import exclusion_url
 from spotify_otel.tenant import TENANT_ATTRIBUTE, current_scope
 
 _asgi_getter: Any = None
@@ -64,7 +64,6 @@ with contextlib.suppress(ImportError):  # the ``django`` extra does not install 
 _logger = logging.getLogger("spotify_otel.integrations")
 _START_TIME_KEY = "opentelemetry-instrumentor-django.starttime_key"
 _EXCEPTION_KEY = "_spotify_otel_span_exception"
-_URLJOIN_CHANGES = re.compile(r"[#;?\t\r\n]")  # characters urljoin() drops or splits on
 _State = tuple[trace.Span, object, str]  # span, context token, method for the name
 _methods: dict[str, tuple[str, str, str]] = {}
 _fields: list[Any] = [None, None, frozenset()]  # propagator, its META keys (None: unknown), header names
@@ -101,16 +100,6 @@ def _port(value: Any) -> int | None:
         return int(value) or None
     except (TypeError, ValueError):
         return None
-
-
-def exclusion_url(request: Any) -> str:
-    """``request.build_absolute_uri("?")``, the URL ``TenantDjangoMiddleware`` matches the excluded URLs
-    against; for a plain path, once it has validated the host, without ``urljoin`` (3 us)."""
-    scheme_host = request.__dict__.get("_current_scheme_host")  # Django's cached_property, set by then
-    path = request.path
-    if scheme_host is None or _URLJOIN_CHANGES.search(path) is not None:
-        return str(request.build_absolute_uri("?"))
-    return str(iri_to_uri(scheme_host + path))
 
 
 def _user_agent(attributes: dict[str, Any], user_agent: str) -> None:
@@ -269,7 +258,11 @@ class DjangoServerSpanMiddleware:
         if spans is None:
             return None
         try:
-            if self.excluded is not None:
+            known = request.__dict__.get(EXCLUDED_KEY)  # TenantDjangoMiddleware decided already
+            if known is not None:
+                if known:
+                    return None
+            elif self.excluded is not None:
                 try:
                     url: str | None = exclusion_url(request)
                 except Exception:  # DisallowedHost: the application answers it, traced
