@@ -14,6 +14,7 @@ from tests._support import free_port
 
 @pytest.fixture(autouse=True)
 def _unfrozen() -> Iterator[None]:
+    _reset_for_tests()  # a telemetry left by an earlier test has had its first request already
     gc.unfreeze()
     yield
     _reset_for_tests()
