@@ -35,7 +35,9 @@ def test_first_request_freezes_the_heap_once() -> None:
     assert frozen > 1000  # the interpreter, the SDK and this test session
     garbage = [[i] for i in range(500)]  # allocated after the first request
     server.warmup()
-    assert gc.get_freeze_count() == frozen  # later requests do not freeze again
+    # later requests do not freeze again: the 500 lists stay out of the permanent generation (whose count
+    # only drops when frozen objects die)
+    assert gc.get_freeze_count() < frozen + 500
     del garbage
 
 
