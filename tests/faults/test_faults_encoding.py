@@ -147,9 +147,17 @@ def test_encoding_processors_deliver_what_the_sdk_processors_deliver() -> None:
     assert all(isinstance(item, _otlp_encoding.Encoded) for item in encoded_batch)
     exporter = FastGrpcSpanExporter(endpoint="http://127.0.0.1:9", insecure=True)
     try:
-        ours = exporter._translate_data(encoded_batch)
+        sent = exporter._translate_data(encoded_batch)  # the bytes handed to gRPC as they are
+        mixed = exporter._translate_data([*encoded_batch[:2], *sdk_batch[2:]])  # with SDK-encoded records
     finally:
         exporter.shutdown()
+    assert isinstance(sent, bytes)
+    ours = ExportTraceServiceRequest.FromString(sent)
+    def flat(request: Any) -> list[tuple[str, list[str]]]:  # a mixed batch is two ResourceSpans (one per encoder)
+        return [(s.name, [kv.key for kv in s.attributes])
+                for rs in request.resource_spans for ss in rs.scope_spans for s in ss.spans]
+
+    assert flat(ExportTraceServiceRequest.FromString(mixed)) == flat(ours)
     expected = sdk_encode_spans(sdk_batch)
     names = [s.name for rs in ours.resource_spans for ss in rs.scope_spans for s in ss.spans]
     assert names == [s.name for rs in expected.resource_spans for ss in rs.scope_spans for s in ss.spans]
