@@ -51,18 +51,25 @@ class DjangoRequestView:
         return auth if isinstance(auth, dict) else user
 
 
-class TenantDjangoMiddleware:
-    """Tenant scope + HTTP server metrics around the rest of the middleware chain."""
+class HybridMiddleware:
+    """A Django middleware usable in sync and async chains (``__call__`` returns a coroutine in the latter)."""
 
     sync_capable = True
     async_capable = True
 
     def __init__(self, get_response: Any) -> None:
         self.get_response = get_response
-        self.server = _server
         self._async = iscoroutinefunction(get_response)
         if self._async:
-            markcoroutinefunction(self)
+            markcoroutinefunction(self)  # type: ignore[type-var]
+
+
+class TenantDjangoMiddleware(HybridMiddleware):
+    """Tenant scope + HTTP server metrics around the rest of the middleware chain."""
+
+    def __init__(self, get_response: Any) -> None:
+        super().__init__(get_response)
+        self.server = _server
 
     def __call__(self, request: Any) -> Any:
         if self._async:

@@ -34,7 +34,6 @@ import contextlib
 import logging
 from typing import Any
 
-from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.core.handlers.asgi import ASGIRequest
 from django.urls import resolve
 from opentelemetry import context, trace
@@ -53,7 +52,7 @@ from opentelemetry.util.http import (
 )
 
 from spotify_otel._lean_spans import LeanSpan, LeanSpanStarter
-from spotify_otel.integrations._django_middleware import EXCLUDED_KEY
+from spotify_otel.integrations._django_middleware import EXCLUDED_KEY, HybridMiddleware
 from spotify_otel.integrations._django_urls import exclusion_url
 from spotify_otel.tenant import TENANT_ATTRIBUTE, current_scope
 
@@ -205,22 +204,16 @@ def lean_supported() -> bool:
     )
 
 
-class DjangoServerSpanMiddleware:
+class DjangoServerSpanMiddleware(HybridMiddleware):
     """One ``SERVER`` span per request around the rest of the middleware chain (sync and async)."""
 
-    sync_capable = True
-    async_capable = True
-
     def __init__(self, get_response: Any) -> None:
-        self.get_response = get_response
+        super().__init__(get_response)
         contrib: Any = _DjangoMiddleware
         self.tracer: trace.Tracer | None = contrib._tracer
         self.spans = LeanSpanStarter(self.tracer) if self.tracer is not None else None
         excluded = contrib._excluded_urls
         self.excluded = excluded if getattr(excluded, "_excluded_urls", True) else None
-        self._async = iscoroutinefunction(get_response)
-        if self._async:
-            markcoroutinefunction(self)
 
     def __call__(self, request: Any) -> Any:
         if self._async:
