@@ -190,7 +190,9 @@ class LeanSpan(trace.Span):
         if self.end_time is not None:
             _logger.warning("Calling end() on an ended span.")
             return
-        self.end_time = end_time if end_time is not None else time_ns()
+        self.end_time = end_time if end_time is not None else time_ns()  # writers check it first
+        if type(self._attributes) is dict:  # a snapshot (one C-level copy): a writer racing the end can
+            self._attributes = self._attributes.copy()  # not change the dict while it is encoded
         try:
             item: Any = Encoded(self.resource, self.instrumentation_scope, encode_span(self))
         except Exception:  # never raise into the request; the span is lost, as an unexportable one would be
