@@ -8,11 +8,12 @@ trace flags, parent, tenant tagging and OTLP bytes as the SDK path, but the span
 and links containers are created only when used, and which encodes itself into the batch queue when it
 ends (no readable copy, no processor dispatch). User code sees an ordinary recording span: setting
 attributes, events, links, exceptions, status and name behave as on an SDK span (values validated the
-SDK's way). Anything else (another processor added, span limits set, a record-only sampler decision,
-a tracer that is not the SDK's) takes the SDK path unchanged.
+SDK's way; count limits from ``OTEL_SPAN_*_COUNT_LIMIT`` are the provider's). Anything else (another
+processor added, an attribute value-length limit, a record-only sampler decision, a tracer that is not
+the SDK's) takes the SDK path unchanged.
 
-Measured: a sampled server span with its twelve attributes costs ~25 us through the SDK tracer and
-~9 us here (benchmarks/README.md).
+Measured: a sampled server span with its twelve attributes costs ~22 us through the SDK tracer and
+~8 us here (benchmarks/README.md).
 """
 
 from __future__ import annotations
@@ -40,9 +41,6 @@ from spotify_otel._tenant_spans import TenantSpanProcessor
 from spotify_otel.tenant import TENANT_ATTRIBUTE, current_scope
 
 _logger = logging.getLogger("opentelemetry.sdk.trace")  # the SDK's warnings, under the SDK's logger
-_DEFAULT_LIMITS = SpanLimits()
-_LIMITS_FIELDS = ("max_attributes", "max_events", "max_links", "max_span_attributes", "max_event_attributes",
-                  "max_link_attributes", "max_attribute_length", "max_span_attribute_length")
 _UNSET = Status(StatusCode.UNSET)
 
 
@@ -51,7 +49,7 @@ class LeanSpan(trace.Span):
 
     def __init__(self, name: str, context: SpanContext, parent: SpanContext | None, kind: SpanKind,
                  attributes: dict[str, Any], start_time: int, resource: Any, scope: Any,
-                 sink: EncodingBatchSpanProcessor) -> None:
+                 sink: EncodingBatchSpanProcessor, limits: SpanLimits) -> None:
         self.name = name
         self.context = context
         self.parent = parent
@@ -65,6 +63,7 @@ class LeanSpan(trace.Span):
         self._events: BoundedList[Event] | None = None
         self._links: BoundedList[Link] | None = None
         self._sink = sink
+        self._limits = limits  # the provider's count limits (no length limit: see LeanSpanStarter)
 
     # -- read side (what the encoder and processors read) --------------------------------------
     @property
@@ -103,7 +102,7 @@ class LeanSpan(trace.Span):
         attributes = self._attributes
         if not isinstance(attributes, BoundedAttributes):  # first write by user code: validate from now on
             attributes = self._attributes = BoundedAttributes(
-                _DEFAULT_LIMITS.max_span_attributes, attributes, immutable=False)
+                self._limits.max_span_attributes, attributes, immutable=False)
         return attributes
 
     def set_clean_attributes(self, attributes: Mapping[str, Any]) -> None:
@@ -134,8 +133,8 @@ class LeanSpan(trace.Span):
             _logger.warning("Tried calling %s on an ended span.", "_add_event")
             return
         if self._events is None:
-            self._events = BoundedList(_DEFAULT_LIMITS.max_events)
-        bounded = BoundedAttributes(_DEFAULT_LIMITS.max_event_attributes, attributes, immutable=True)
+            self._events = BoundedList(self._limits.max_events)
+        bounded = BoundedAttributes(self._limits.max_event_attributes, attributes, immutable=True)
         self._events.append(Event(name=name, attributes=bounded, timestamp=timestamp))
 
     def add_link(self, context: SpanContext, attributes: types.Attributes = None) -> None:
@@ -145,8 +144,8 @@ class LeanSpan(trace.Span):
             _logger.warning("Tried calling %s on an ended span.", "_add_link")
             return
         if self._links is None:
-            self._links = BoundedList(_DEFAULT_LIMITS.max_links)
-        bounded = BoundedAttributes(_DEFAULT_LIMITS.max_link_attributes, attributes, immutable=True)
+            self._links = BoundedList(self._limits.max_links)
+        bounded = BoundedAttributes(self._limits.max_link_attributes, attributes, immutable=True)
         self._links.append(Link(context=context, attributes=bounded))
 
     def update_name(self, name: str) -> None:
@@ -225,6 +224,7 @@ class LeanSpanStarter:
         self._checked_for: Any = None
         self._sampler_may_add: bool | None = None  # the SDK's samplers return the attributes given
         self._lean: tuple[TenantSpanProcessor, EncodingBatchSpanProcessor] | None = None
+        self._limits = SpanLimits()
 
     def _lean_processors(self) -> tuple[TenantSpanProcessor, EncodingBatchSpanProcessor] | None:
         tracer = self.tracer
@@ -235,10 +235,12 @@ class LeanSpanStarter:
             self._checked_for = processors
             self._lean = None
             limits = getattr(tracer, "_span_limits", None)
+            # count limits are honoured as the SDK does; value-length limits (truncation) are the SDK's job
             if (processors is not None and len(processors) == 2 and type(processors[0]) is TenantSpanProcessor
-                    and type(processors[1]) is EncodingBatchSpanProcessor and limits is not None
-                    and all(getattr(limits, f) == getattr(_DEFAULT_LIMITS, f) for f in _LIMITS_FIELDS)):
+                    and type(processors[1]) is EncodingBatchSpanProcessor and isinstance(limits, SpanLimits)
+                    and limits.max_attribute_length is None and limits.max_span_attribute_length is None):
                 self._lean = (processors[0], processors[1])
+                self._limits = limits
         return self._lean
 
     def start(self, name: str, context: Context, kind: SpanKind, attributes: dict[str, Any],
@@ -246,7 +248,8 @@ class LeanSpanStarter:
         """Start the span under ``context`` with ``attributes`` (built by the caller: str/int values)."""
         lean = self._lean_processors()
         tracer: Any = self.tracer
-        if lean is None or not tracer._is_enabled():
+        most = self._limits.max_span_attributes  # (room for the tenant too, else the SDK drops the oldest)
+        if lean is None or not tracer._is_enabled() or (most is not None and len(attributes) >= most):
             return tracer.start_span(name, context=context, kind=kind, attributes=attributes,  # type: ignore[no-any-return]
                                      start_time=start_time)
         parent: SpanContext | None = trace.get_current_span(context).get_span_context()
@@ -279,7 +282,7 @@ class LeanSpanStarter:
             if attributes.get(TENANT_ATTRIBUTE) != tenant:
                 attributes = {**attributes, TENANT_ATTRIBUTE: tenant}
         span = LeanSpan(name, span_context, parent, kind, attributes, start_time or time_ns(), tracer.resource,
-                        tracer._instrumentation_scope, lean[1])
+                        tracer._instrumentation_scope, lean[1], self._limits)
         if scope is not None and scope.root_span is None:
             scope.root_span = span
         return span

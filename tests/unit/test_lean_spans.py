@@ -82,13 +82,21 @@ def lean_processor() -> tuple[EncodingBatchSpanProcessor, list[Any]]:
     return processor, queued
 
 
+count_limits = st.none() | st.builds(SpanLimits, max_span_attributes=st.integers(5, 8),
+                                      max_events=st.integers(0, 3), max_links=st.integers(0, 2),
+                                      max_event_attributes=st.integers(0, 3), max_link_attributes=st.integers(0, 3))
+
+
 @FUZZ
-@given(start=attrs, ops=operations, kind=st.sampled_from(list(SpanKind)), remote_parent=st.booleans() | st.none())
+@given(start=attrs, ops=operations, kind=st.sampled_from(list(SpanKind)), remote_parent=st.booleans() | st.none(),
+       limits=count_limits)
 def test_lean_span_encodes_exactly_what_the_sdk_span_encodes(start: dict[str, Any], ops: list[tuple[Any, ...]],
-                                                            kind: SpanKind, remote_parent: bool | None) -> None:
+                                                            kind: SpanKind, remote_parent: bool | None,
+                                                            limits: SpanLimits | None) -> None:
     clean = {k: v for k, v in start.items() if k and isinstance(v, str | int) and not isinstance(v, bool)}
     sink = InMemorySpanExporter()
-    provider = TracerProvider(resource=RESOURCE, id_generator=SequentialIds())
+    limits = limits or SpanLimits()
+    provider = TracerProvider(resource=RESOURCE, id_generator=SequentialIds(), span_limits=limits)
     provider.add_span_processor(SimpleSpanProcessor(sink))
     tracer: Any = provider.get_tracer("lean.test", "1.0")
     parent_ctx = context.Context()
@@ -98,7 +106,7 @@ def test_lean_span_encodes_exactly_what_the_sdk_span_encodes(start: dict[str, An
     reference: Any = tracer.start_span("GET", context=parent_ctx, kind=kind, attributes=clean, start_time=1000)
     processor, queued = lean_processor()
     lean = LeanSpan("GET", reference.get_span_context(), reference.parent, kind, dict(clean), 1000,
-                    RESOURCE, tracer._instrumentation_scope, processor)
+                    RESOURCE, tracer._instrumentation_scope, processor, limits)
     for span in (reference, lean):
         apply(span, ops)
         span.end(end_time=2000)
@@ -159,7 +167,7 @@ def test_another_processor_or_span_limits_take_the_sdk_path(provider: TracerProv
     span.end()
     assert [s.name for s in extra.get_finished_spans()] == ["GET"]  # the user's processor saw it
 
-    limited = TracerProvider(resource=RESOURCE, span_limits=SpanLimits(max_span_attribute_length=5))
+    limited = TracerProvider(resource=RESOURCE, span_limits=SpanLimits(max_span_attribute_length=5))  # truncation
     limited.add_span_processor(TenantSpanProcessor("unknown"))
     limited.add_span_processor(lean_processor()[0])
     span = LeanSpanStarter(limited.get_tracer("t")).start("GET", context.Context(), SpanKind.SERVER,
@@ -198,3 +206,35 @@ def test_attributes_a_custom_sampler_adds_are_kept() -> None:
                                                                 {"url.path": "/x"})
     assert type(span) is LeanSpan
     assert span.attributes["sampled.by"] == "tagger" and span.attributes["url.path"] == "/x"
+
+
+def test_limits_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Count limits (OTEL_SPAN_*_COUNT_LIMIT) keep the lean path and are honoured; a value-length limit
+    (OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT) sends server spans to the SDK, which truncates."""
+    monkeypatch.setenv("OTEL_SPAN_EVENT_COUNT_LIMIT", "1")
+    counted = TracerProvider(resource=RESOURCE)
+    counted.add_span_processor(TenantSpanProcessor("unknown"))
+    counted.add_span_processor(lean_processor()[0])
+    span: Any = LeanSpanStarter(counted.get_tracer("t")).start("GET", context.Context(), SpanKind.SERVER, {})
+    assert type(span) is LeanSpan
+    span.add_event("first")
+    span.add_event("second")
+    assert [e.name for e in span.events] == ["second"] and span.dropped_events == 1  # the SDK's BoundedList
+
+    monkeypatch.setenv("OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT", "4")
+    truncating = TracerProvider(resource=RESOURCE)
+    truncating.add_span_processor(TenantSpanProcessor("unknown"))
+    truncating.add_span_processor(lean_processor()[0])
+    span = LeanSpanStarter(truncating.get_tracer("t")).start("GET", context.Context(), SpanKind.SERVER,
+                                                             {"user_agent.original": "curl/8.0"})
+    assert type(span) is not LeanSpan and span.attributes["user_agent.original"] == "curl"
+
+
+def test_too_many_start_attributes_take_the_sdk_path() -> None:
+    provider = TracerProvider(resource=RESOURCE, span_limits=SpanLimits(max_span_attributes=3))
+    provider.add_span_processor(TenantSpanProcessor("unknown"))
+    provider.add_span_processor(lean_processor()[0])
+    starter = LeanSpanStarter(provider.get_tracer("t"))
+    assert type(starter.start("GET", context.Context(), SpanKind.SERVER, {"a": "1", "b": "2"})) is LeanSpan
+    span: Any = starter.start("GET", context.Context(), SpanKind.SERVER, {"a": "1", "b": "2", "c": "3"})
+    assert type(span) is not LeanSpan and len(span.attributes) == 3  # the SDK keeps the newest three
