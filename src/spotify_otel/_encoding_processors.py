@@ -20,7 +20,17 @@ from opentelemetry.sdk.trace.export import BatchSpanProcessor
 from spotify_otel._otlp_encoding import Encoded, encode_log, encode_span
 
 
-class EncodingBatchSpanProcessor(BatchSpanProcessor):
+class _QueuesEncoded:
+    """What both encoding processors share: putting an already encoded record in the SDK's batch queue."""
+
+    _batch_processor: Any
+
+    def emit_encoded(self, resource: Any, instrumentation_scope: Any, payload: bytes) -> None:
+        """Queue a record the caller encoded itself (``LeanSpan.end``, ``OTLPLogHandler``'s direct path)."""
+        self._batch_processor.emit(Encoded(resource, instrumentation_scope, payload))
+
+
+class EncodingBatchSpanProcessor(_QueuesEncoded, BatchSpanProcessor):
     """``BatchSpanProcessor`` queueing :class:`Encoded` spans (the exporter must accept them)."""
 
     def on_end(self, span: ReadableSpan) -> None:
@@ -33,7 +43,7 @@ class EncodingBatchSpanProcessor(BatchSpanProcessor):
         self._batch_processor.emit(item)
 
 
-class EncodingBatchLogRecordProcessor(BatchLogRecordProcessor):
+class EncodingBatchLogRecordProcessor(_QueuesEncoded, BatchLogRecordProcessor):
     """``BatchLogRecordProcessor`` queueing :class:`Encoded` log records."""
 
     def on_emit(self, log_record: Any) -> None:
@@ -42,9 +52,4 @@ class EncodingBatchLogRecordProcessor(BatchLogRecordProcessor):
         except Exception:
             super().on_emit(log_record)
             return
-        self._batch_processor.emit(item)
-
-    def emit_encoded(self, resource: Any, instrumentation_scope: Any, payload: bytes) -> None:
-        """Queue a log record the caller encoded itself (see ``OTLPLogHandler``'s direct path)."""
-        item: Any = Encoded(resource, instrumentation_scope, payload)
         self._batch_processor.emit(item)

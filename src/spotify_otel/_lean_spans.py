@@ -36,7 +36,7 @@ from opentelemetry.trace import Link, SpanContext, SpanKind, Status, StatusCode,
 from opentelemetry.util import types
 
 from spotify_otel._encoding_processors import EncodingBatchSpanProcessor
-from spotify_otel._otlp_encoding import Encoded, encode_span
+from spotify_otel._otlp_encoding import encode_span
 from spotify_otel._tenant_spans import TenantSpanProcessor
 from spotify_otel.tenant import TENANT_ATTRIBUTE, current_scope
 
@@ -193,11 +193,11 @@ class LeanSpan(trace.Span):
         if type(self._attributes) is dict:  # a snapshot (one C-level copy): a writer racing the end can
             self._attributes = self._attributes.copy()  # not change the dict while it is encoded
         try:
-            item: Any = Encoded(self.resource, self.instrumentation_scope, encode_span(self))
+            payload = encode_span(self)
         except Exception:  # never raise into the request; the span is lost, as an unexportable one would be
             _logger.exception("spotify-otel: could not encode span %s", self.name)
             return
-        self._sink._batch_processor.emit(item)
+        self._sink.emit_encoded(self.resource, self.instrumentation_scope, payload)
 
     def __exit__(self, exc_type: type[BaseException] | None, exc_val: BaseException | None,
                  exc_tb: TracebackType | None) -> None:
@@ -214,6 +214,15 @@ def _passes_attributes_through(sampler: Any) -> bool:
                      "_local_parent_not_sampled")
         return all(_passes_attributes_through(getattr(sampler, name, None)) for name in delegates)
     return type(sampler) in (StaticSampler, TraceIdRatioBased)
+
+
+def set_built_attributes(span: trace.Span, attributes: Mapping[str, Any]) -> None:
+    """Attributes a middleware built itself (str/int values): stored as they are on a :class:`LeanSpan`,
+    validated by the SDK on any other span."""
+    if type(span) is LeanSpan:
+        span.set_clean_attributes(attributes)
+    else:
+        span.set_attributes(attributes)
 
 
 class LeanSpanStarter:

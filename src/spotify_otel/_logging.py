@@ -63,9 +63,11 @@ class OTLPLogHandler(logging.Handler):
         self.failures = 0
         self._direct_for: Any = None  # the processors tuple the direct path was checked against
         self._direct: EncodingBatchLogRecordProcessor | None = None
-        limits = LogRecordLimits()
-        self._direct_max_attributes = (limits.max_log_record_attributes or 0
-                                       if limits.max_log_record_attribute_length is None else 0)
+        # The direct path skips the SDK's attribute checks: only for records within the provider's count
+        # limit, and never when values must be truncated.
+        limits = getattr(logger_provider, "_log_record_limits", None) or LogRecordLimits()
+        truncates = limits.max_log_record_attribute_length is not None
+        self._direct_max_attributes = 0 if truncates else limits.max_log_record_attributes or 0
 
     def _direct_processor(self) -> EncodingBatchLogRecordProcessor | None:
         """The encoding processor when it is the provider's only one (re-checked if processors change)."""
@@ -105,26 +107,21 @@ class OTLPLogHandler(logging.Handler):
             if scope is not None:
                 attributes[TENANT_ATTRIBUTE] = scope.tenant or self._default_tenant
             body = record.getMessage() if record.args or isinstance(record.msg, str) else str(record.msg)
+            timestamp = int(record.created * 1e9)
+            severity = std_to_otel(record.levelno)
+            severity_text = _OTEL_SEVERITY_TEXT.get(record.levelname, record.levelname)
             direct = self._direct_processor()
             if (direct is not None and len(attributes) <= self._direct_max_attributes
                     and getattr(otel_logger, "_is_enabled", None) is not None):
                 if otel_logger._is_enabled():
                     span_context = trace.get_current_span().get_span_context()
-                    level = std_to_otel(record.levelno)
                     direct.emit_encoded(otel_logger.resource, otel_logger.instrumentation_scope, log_fields(
-                        int(record.created * 1e9), level.value, _OTEL_SEVERITY_TEXT.get(record.levelname,
-                                                                                          record.levelname),
-                        body, attributes, 0, int(span_context.trace_flags), span_context.trace_id,
-                        span_context.span_id, time.time_ns()))
+                        timestamp, severity.value, severity_text, body, attributes, 0,
+                        int(span_context.trace_flags), span_context.trace_id, span_context.span_id,
+                        time.time_ns()))
                 return
-            otel_logger.emit(LogRecord(
-                timestamp=int(record.created * 1e9),
-                context=get_current(),
-                severity_text=_OTEL_SEVERITY_TEXT.get(record.levelname, record.levelname),
-                severity_number=std_to_otel(record.levelno),
-                body=body,
-                attributes=attributes,
-            ))
+            otel_logger.emit(LogRecord(timestamp=timestamp, context=get_current(), severity_text=severity_text,
+                                       severity_number=severity, body=body, attributes=attributes))
         except Exception:  # a log call must never raise into the application
             self.failures += 1
 

@@ -46,8 +46,8 @@ def format_window(seconds: int) -> str:
 
 def window_increase(selector: str, window: str) -> str:
     """PromQL: what ``selector`` counted in the last ``window``, a series born within it counting from 0."""
-    old = f"(increase({selector}[{window}]) and {selector} offset {window})"
-    return f"{old} or ({selector} unless {selector} offset {window})"
+    existed_before = f"(increase({selector}[{window}]) and {selector} offset {window})"
+    return f"{existed_before} or ({selector} unless {selector} offset {window})"
 
 
 def _per_processor(expression: Callable[[str], str]) -> str:

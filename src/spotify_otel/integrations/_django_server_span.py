@@ -51,7 +51,7 @@ from opentelemetry.util.http import (
     sanitize_method,
 )
 
-from spotify_otel._lean_spans import LeanSpan, LeanSpanStarter
+from spotify_otel._lean_spans import LeanSpanStarter, set_built_attributes
 from spotify_otel.integrations._django_middleware import EXCLUDED_KEY, HybridMiddleware
 from spotify_otel.integrations._django_urls import exclusion_url
 from spotify_otel.tenant import TENANT_ATTRIBUTE, current_scope
@@ -331,10 +331,7 @@ def _end_attributes(request: Any, span: trace.Span, name_method: str, response: 
             error = True
     elif exception is not None:
         updates["error.type"] = type(exception).__qualname__
-    if type(span) is LeanSpan:
-        span.set_clean_attributes(updates)
-    else:
-        span.set_attributes(updates)
+    set_built_attributes(span, updates)
     if error:
         span.set_status(Status(StatusCode.ERROR))
     if isinstance(exception, Exception):

@@ -25,7 +25,7 @@ from opentelemetry.propagate import extract
 from opentelemetry.trace import SpanKind, Status, StatusCode
 from opentelemetry.util.http import detect_synthetic_user_agent, sanitize_method
 
-from spotify_otel._lean_spans import LeanSpan, LeanSpanStarter
+from spotify_otel._lean_spans import LeanSpanStarter, set_built_attributes
 from spotify_otel.tenant import TENANT_ATTRIBUTE, current_scope
 
 Scope = MutableMapping[str, Any]
@@ -190,7 +190,4 @@ def _finish(span: trace.Span, scope: Scope, method: str, status: int | None) -> 
         if status >= 500:
             updates["error.type"] = str(status)
             span.set_status(Status(StatusCode.ERROR))
-    if type(span) is LeanSpan:
-        span.set_clean_attributes(updates)
-    else:
-        span.set_attributes(updates)
+    set_built_attributes(span, updates)
