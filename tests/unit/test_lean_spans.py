@@ -238,3 +238,25 @@ def test_too_many_start_attributes_take_the_sdk_path() -> None:
     assert type(starter.start("GET", context.Context(), SpanKind.SERVER, {"a": "1", "b": "2"})) is LeanSpan
     span: Any = starter.start("GET", context.Context(), SpanKind.SERVER, {"a": "1", "b": "2", "c": "3"})
     assert type(span) is not LeanSpan and len(span.attributes) == 3  # the SDK keeps the newest three
+
+
+@pytest.mark.parametrize("sequence", [
+    [Status(StatusCode.OK), Status(StatusCode.ERROR, "late")],  # OK is final
+    [StatusCode.OK, StatusCode.ERROR],
+    [Status(StatusCode.ERROR, "first"), Status(StatusCode.UNSET)],  # UNSET never overrides
+    [StatusCode.ERROR, Status(StatusCode.OK)],
+])
+def test_status_rules_are_the_sdks(sequence: list[Any]) -> None:
+    sink = InMemorySpanExporter()
+    provider = TracerProvider(resource=RESOURCE)
+    provider.add_span_processor(SimpleSpanProcessor(sink))
+    reference: Any = provider.get_tracer("t").start_span("GET")
+    lean = LeanSpan("GET", reference.get_span_context(), None, SpanKind.SERVER, {}, 1, RESOURCE, None,
+                    lean_processor()[0], SpanLimits())
+    for status in sequence:
+        reference.set_status(status)
+        lean.set_status(status)
+    reference.end()
+    (finished,) = sink.get_finished_spans()
+    assert (lean.status.status_code, lean.status.description) == (finished.status.status_code,
+                                                                  finished.status.description)
