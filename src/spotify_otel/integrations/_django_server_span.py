@@ -46,7 +46,6 @@ from opentelemetry.trace import SpanKind, Status, StatusCode
 from opentelemetry.util.http import (
     OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_SERVER_REQUEST,
     OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_SERVER_RESPONSE,
-    detect_synthetic_user_agent,
     get_custom_headers,
     sanitize_method,
 )
@@ -54,6 +53,7 @@ from opentelemetry.util.http import (
 from spotify_otel._lean_spans import LeanSpanStarter, set_built_attributes
 from spotify_otel.integrations._django_middleware import EXCLUDED_KEY, HybridMiddleware
 from spotify_otel.integrations._django_urls import exclusion_url
+from spotify_otel.integrations._semconv import synthetic_type
 from spotify_otel.tenant import TENANT_ATTRIBUTE, current_scope
 
 _asgi_getter: Any = None
@@ -103,7 +103,7 @@ def _port(value: Any) -> int | None:
 
 def _user_agent(attributes: dict[str, Any], user_agent: str) -> None:
     attributes["user_agent.original"] = user_agent
-    if synthetic := detect_synthetic_user_agent(user_agent):
+    if synthetic := synthetic_type(user_agent):
         attributes["user_agent.synthetic.type"] = synthetic
 
 
@@ -275,7 +275,7 @@ class DjangoServerSpanMiddleware(HybridMiddleware):
             else:
                 carrier, getter = meta, wsgi_getter
                 attributes = wsgi_attributes(meta)
-                propagated = keys is None or any(key in meta for key in keys)
+                propagated = keys is None or not meta.keys().isdisjoint(keys)
             tenant_scope = current_scope()
             if tenant_scope is not None and tenant_scope.tenant:
                 attributes[TENANT_ATTRIBUTE] = tenant_scope.tenant

@@ -23,9 +23,10 @@ from opentelemetry.instrumentation.propagators import get_global_response_propag
 from opentelemetry.instrumentation.utils import _SUPPRESS_INSTRUMENTATION_KEY_PLAIN
 from opentelemetry.propagate import extract
 from opentelemetry.trace import SpanKind, Status, StatusCode
-from opentelemetry.util.http import detect_synthetic_user_agent, sanitize_method
+from opentelemetry.util.http import sanitize_method
 
 from spotify_otel._lean_spans import LeanSpanStarter, set_built_attributes
+from spotify_otel.integrations._semconv import synthetic_type
 from spotify_otel.tenant import TENANT_ATTRIBUTE, current_scope
 
 Scope = MutableMapping[str, Any]
@@ -36,7 +37,6 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 _PROPAGATION_HEADERS = frozenset({b"traceparent", b"tracestate", b"baggage"})
 _methods: dict[str, str] = {}
-_synthetic: dict[str, str | None] = {}
 
 
 def _sanitized(method: str) -> str:
@@ -91,12 +91,7 @@ def request_attributes(scope: Scope) -> tuple[dict[str, Any], dict[str, str] | N
     attributes["http.request.method"] = method
     if user_agent:
         attributes["user_agent.original"] = user_agent
-        synthetic = _synthetic.get(user_agent, "")
-        if synthetic == "":
-            synthetic = detect_synthetic_user_agent(user_agent)
-            if len(_synthetic) < 256:  # client-chosen values: bounded
-                _synthetic[user_agent] = synthetic
-        if synthetic:
+        if synthetic := synthetic_type(user_agent):
             attributes["user_agent.synthetic.type"] = synthetic
     tenant_scope = current_scope()
     if tenant_scope is not None and tenant_scope.tenant:
