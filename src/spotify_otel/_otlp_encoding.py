@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import struct
 from collections.abc import Mapping, Sequence
+from operator import attrgetter
 from typing import Any
 
 _logger = logging.getLogger(__name__)
@@ -157,18 +158,52 @@ def _schema(tag: bytes, holder: Any) -> bytes:
 class Encoded:
     """A span or log record already encoded at its end (by the encoding batch processors), with the
     resource and scope it is grouped under. One small object instead of the SDK record's ~30 keeps the
-    export queue from feeding the garbage collector's oldest generation."""
+    export queue from feeding the garbage collector's oldest generation.
 
-    __slots__ = ("instrumentation_scope", "payload", "resource")
+    ``framed`` is the record as a repeated field of its ``ScopeSpans``/``ScopeLogs`` (field 2 in both:
+    tag, length, body), framed when the record ends so that an export only joins bytes: grouping 512
+    records one by one held the GIL ~0.6 ms per batch on the export thread, while requests waited.
+    """
+
+    __slots__ = ("framed", "instrumentation_scope", "resource")
 
     def __init__(self, resource: Any, instrumentation_scope: Any, payload: bytes) -> None:
         self.resource = resource
         self.instrumentation_scope = instrumentation_scope
-        self.payload = payload
+        self.framed = _ld(_ITEM_TAG, payload)
 
 
-def group(items: Sequence[Any], encode_one: Any, item_tag: bytes) -> bytes:
+_ITEM_TAG = b"\x12"  # ScopeSpans.spans and ScopeLogs.log_records
+_RESOURCE = attrgetter("resource")
+_SCOPE = attrgetter("instrumentation_scope")
+_FRAMED = attrgetter("framed")
+
+
+def _single_group(items: Sequence[Any]) -> bytes | None:
+    """The batch when every item is :class:`Encoded` under one resource and one scope (the usual
+    case), in C-level passes; ``None`` otherwise."""
+    first = items[0]
+    if (type(first) is not Encoded or len(set(map(type, items))) != 1 or len(set(map(id, map(_RESOURCE, items)))) != 1
+            or len(set(map(id, map(_SCOPE, items)))) != 1):
+        return None
+    sdk_resource, sdk_scope = first.resource, first.instrumentation_scope or None
+    framed = list(map(_FRAMED, items))
+    scope_head, scope_tail = scope(sdk_scope), _schema(b"\x1a", sdk_scope)
+    scope_length = len(scope_head) + sum(map(len, framed)) + len(scope_tail)
+    scope_tag = b"\x12" + varint(scope_length)
+    resource_head, resource_tail = resource(sdk_resource), _schema(b"\x1a", sdk_resource)
+    resource_length = len(resource_head) + len(scope_tag) + scope_length + len(resource_tail)
+    # one join: a batch is ~150 kB, and every intermediate copy of that size costs tens of us
+    return b"".join([b"\x0a", varint(resource_length), resource_head, scope_tag, scope_head, *framed, scope_tail,
+                     resource_tail])
+
+
+def group(items: Sequence[Any], encode_one: Any) -> bytes:
     """Resource -> scope -> items, in first-seen order (as the SDK encoders group them)."""
+    if items:
+        single = _single_group(items)
+        if single is not None:
+            return single
     # Resource.__hash__ serialises the resource to JSON: group by identity first, by equality after
     by_identity: dict[int, tuple[Any, dict[Any, list[bytes]]]] = {}
     grouped: dict[Any, dict[Any, list[bytes]]] = {}
@@ -177,8 +212,8 @@ def group(items: Sequence[Any], encode_one: Any, item_tag: bytes) -> bytes:
         entry = by_identity.get(id(sdk_resource))
         if entry is None:
             entry = by_identity[id(sdk_resource)] = (sdk_resource, grouped.setdefault(sdk_resource, {}))
-        payload = item.payload if type(item) is Encoded else encode_one(item)
-        entry[1].setdefault(item.instrumentation_scope or None, []).append(_ld(item_tag, payload))
+        framed = item.framed if type(item) is Encoded else _ld(_ITEM_TAG, encode_one(item))
+        entry[1].setdefault(item.instrumentation_scope or None, []).append(framed)
     out = []
     for sdk_resource, scopes in grouped.items():
         scope_parts = [
@@ -247,7 +282,7 @@ def _span(span: Any) -> bytes:
 
 def encode_spans(spans: Sequence[Any]) -> bytes:
     """A serialized ``ExportTraceServiceRequest`` for SDK ``ReadableSpan``s (or :class:`Encoded` ones)."""
-    return group(spans, _span, b"\x12")
+    return group(spans, _span)
 
 
 # -- logs ----------------------------------------------------------------------------------------
@@ -295,4 +330,4 @@ def log_fields(timestamp: int | None, severity: int | None, severity_text: str |
 
 def encode_logs(batch: Sequence[Any]) -> bytes:
     """A serialized ``ExportLogsServiceRequest`` for SDK ``ReadableLogRecord``s (or :class:`Encoded` ones)."""
-    return group(batch, _log, b"\x12")
+    return group(batch, _log)

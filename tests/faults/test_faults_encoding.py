@@ -119,6 +119,35 @@ def test_spans_encoded_at_their_end_export_the_same_request(attrs: list[dict[str
     assert ExportTraceServiceRequest.FromString(_otlp_encoding.encode_spans(queued)) == sdk_encode_spans(spans)
 
 
+RESOURCES = [RESOURCE, Resource.create({"service.name": "other"}, schema_url="https://opentelemetry.io/schemas/1.2")]
+SCOPES = [("a", None, None), ("b", "1.0", "https://opentelemetry.io/schemas/1.3"), ("", None, None)]
+
+
+@FUZZ
+@given(picks=st.lists(st.tuples(st.integers(0, len(RESOURCES) - 1), st.integers(0, len(SCOPES) - 1)),
+                      min_size=1, max_size=12))
+def test_batches_of_encoded_spans_group_like_the_sdk(picks: list[tuple[int, int]]) -> None:
+    """Any mix of resources and scopes (with schema URLs): the one-resource-one-scope shortcut and the
+    general grouping both give the SDK encoder's request."""
+    providers = []
+    for resource in RESOURCES:
+        sink = InMemorySpanExporter()
+        provider = TracerProvider(resource=resource)
+        provider.add_span_processor(SimpleSpanProcessor(sink))
+        providers.append((provider, sink))
+    for resource_index, scope_index in picks:
+        provider, _ = providers[resource_index]
+        name, version, schema_url = SCOPES[scope_index]
+        provider.get_tracer(name, version, schema_url=schema_url).start_span(f"s{scope_index}").end()
+    finished = {id(sink): list(sink.get_finished_spans()) for _, sink in providers}
+    spans = [finished[id(providers[r][1])].pop(0) for r, _ in picks]
+    queued = [_otlp_encoding.Encoded(s.resource, s.instrumentation_scope, _otlp_encoding.encode_span(s))
+              for s in spans]
+    assert ExportTraceServiceRequest.FromString(_otlp_encoding.encode_spans(queued)) == sdk_encode_spans(spans)
+    for provider, _ in providers:
+        provider.shutdown()
+
+
 def test_encoding_processors_deliver_what_the_sdk_processors_deliver() -> None:
     """End to end through the gRPC exporter's translation: encoded at end, batched, merged with any
     record that could not be encoded early (SDK fallback), parsed back."""
