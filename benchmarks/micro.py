@@ -154,7 +154,10 @@ def encoding(n_items: int) -> list[tuple[str, float]]:
         record.track_id = 7
         handler.emit(record)
     logs = log_sink.get_finished_logs()
+    queued = [_otlp_encoding.Encoded(s.resource, s.instrumentation_scope, _otlp_encoding.encode_span(s)) for s in spans]
     return [
+        (f"export request from {len(queued)} spans encoded at their end (per batch, export thread)",
+         per_op(lambda: _otlp_encoding.encode_spans(queued), 20)),
         ("span encoding, SDK encoder (per span)", per_op(lambda: sdk_spans(spans), 1) / len(spans)),
         ("span encoding, spotify-otel wire encoder (per span)", per_op(lambda: _otlp_encoding.encode_spans(spans), 1)
          / len(spans)),
