@@ -40,7 +40,7 @@ from opentelemetry.util.http import ExcludeList
 from spotify_otel._tenant_resolution import TenantResolver
 from spotify_otel._tenant_spans import TenantSpanProcessor
 from spotify_otel._tenant_validation import TenantValidator
-from spotify_otel.integrations import _django_server_span
+from spotify_otel.integrations import _django_server_span, _django_urls
 from spotify_otel.integrations._semconv import use_stable_http_semconv
 from spotify_otel.integrations._server import ServerInstrumentation
 from spotify_otel.integrations.django import MIDDLEWARE, SPAN_MIDDLEWARE, instrument_django
@@ -355,6 +355,105 @@ def test_exclusion_url_is_build_absolute_uri(head: str, tail: str, script_name: 
     request = WSGIHandler.request_class(environ(path=path_info, SCRIPT_NAME=script_name))
     expected = request.build_absolute_uri("?")  # computes the validated scheme and host first
     assert _django_server_span.exclusion_url(request) == expected
+
+
+def _fresh(request: Any, excluded: Callable[[str], bool]) -> tuple[bool, str | None]:
+    """What the tenant middleware decided before the memo: Django's URL and scheme, every time."""
+    try:
+        return excluded(request.build_absolute_uri("?")), request.scheme
+    except Exception:
+        return False, None
+
+
+HOSTS = st.sampled_from(["testserver", "testserver:8000", "127.0.0.1", "evil.example", "", "[::1]:80",
+                         "testserver:443"])
+OPTIONAL_HOST = st.one_of(st.none(), HOSTS)
+PATHS = st.sampled_from(["/health", "/health/", "/items/7", "/a;b", "/h%20x", "/\u00e9t\u00e9"])
+SETTINGS = st.fixed_dictionaries({
+    "USE_X_FORWARDED_HOST": st.booleans(), "USE_X_FORWARDED_PORT": st.booleans(),
+    "SECURE_PROXY_SSL_HEADER": st.sampled_from([None, ("HTTP_X_FORWARDED_PROTO", "https")]),
+    "ALLOWED_HOSTS": st.sampled_from([["testserver", "127.0.0.1"], ["*"], [".example"]]),
+})
+
+
+REQUEST_FIELDS = {
+    "path": PATHS, "HTTP_HOST": OPTIONAL_HOST, "HTTP_X_FORWARDED_HOST": OPTIONAL_HOST,
+    "HTTP_X_FORWARDED_PORT": st.sampled_from([None, "443", "8443"]),
+    "HTTP_X_FORWARDED_PROTO": st.sampled_from([None, "https", "http"]),
+    "SERVER_NAME": st.sampled_from(["testserver", "127.0.0.1", "evil.example"]),
+    "SERVER_PORT": st.sampled_from(["80", "443", "8000", "8443"]),
+    "wsgi.url_scheme": st.sampled_from(["http", "https"]),
+}
+variation = st.sampled_from(sorted(REQUEST_FIELDS)).flatmap(lambda name: st.tuples(st.just(name),
+                                                                                    REQUEST_FIELDS[name]))
+
+
+@hypothesis.settings(max_examples=300, deadline=None)
+@hypothesis.given(base=st.fixed_dictionaries(REQUEST_FIELDS), variations=st.lists(variation, min_size=1, max_size=6),
+                  django_settings=SETTINGS)
+def test_remembered_exclusion_decisions_equal_djangos_url(base: dict[str, Any], variations: list[tuple[str, Any]],
+                                                          django_settings: dict[str, Any]) -> None:
+    """Requests that differ from one another in a single input: a memo key missing that input answers
+    one of them with the other's decision (the second pattern makes the scheme and port matter)."""
+    excluded = ExcludeList([EXCLUDED, r"^https://[^/]+:8443/items"]).url_disabled
+    decisions = _django_urls.ExclusionDecisions(excluded)
+    requests = [base] + [{**base, name: value} for name, value in variations]
+    with override_settings(**django_settings):
+        for fields in requests * 2:  # every request twice: the second from the memo
+            extra = {k: v for k, v in fields.items() if k != "path" and v is not None}
+            env = environ(path=fields["path"], **extra)
+            if fields["HTTP_HOST"] is None:
+                del env["HTTP_HOST"]
+            request = WSGIHandler.request_class(env)
+            assert decisions.decide(request) == _fresh(WSGIHandler.request_class(dict(env)), excluded)
+
+
+@pytest.mark.parametrize(("field", "values"), [("SERVER_PORT", ("8443", "8000")),
+                                               ("HTTP_X_FORWARDED_PORT", ("8443", "8000")),
+                                               ("SERVER_NAME", ("testserver", "evil.example"))])
+def test_without_a_host_header_the_port_and_server_name_decide(field: str, values: tuple[str, str]) -> None:
+    excluded = ExcludeList([r"^https://[^/]+:8443/items"]).url_disabled
+    decisions = _django_urls.ExclusionDecisions(excluded)
+    with override_settings(USE_X_FORWARDED_PORT=True):
+        answers = []
+        for value in values * 2:
+            env = environ(**{"wsgi.url_scheme": "https", "SERVER_NAME": "testserver", "SERVER_PORT": "8443",
+                             field: value})
+            del env["HTTP_HOST"]
+            answers.append(decisions.decide(WSGIHandler.request_class(env)))
+    assert answers == [(True, "https"), (False, None if field == "SERVER_NAME" else "https")] * 2
+
+
+def test_a_changed_setting_is_not_answered_from_the_memo() -> None:
+    excluded = ExcludeList([EXCLUDED]).url_disabled
+    decisions = _django_urls.ExclusionDecisions(excluded)
+    request = environ(path="/health", HTTP_HOST="late.example")
+    with override_settings(ALLOWED_HOSTS=["late.example"]):
+        assert decisions.decide(WSGIHandler.request_class(dict(request))) == (True, "http")
+    with override_settings(ALLOWED_HOSTS=["testserver"]):
+        assert decisions.decide(WSGIHandler.request_class(dict(request))) == (False, None)  # now refused
+
+
+def test_refused_hosts_are_not_remembered_and_the_memo_is_bounded() -> None:
+    decisions = _django_urls.ExclusionDecisions(ExcludeList([EXCLUDED]).url_disabled, limit=3)
+    decisions.decide(WSGIHandler.request_class(environ(HTTP_HOST="evil.example")))
+    assert decisions._memo == {}
+    for i in range(10):
+        decisions.decide(WSGIHandler.request_class(environ(path=f"/items/{i}")))
+        assert len(decisions._memo) <= 3
+
+
+def test_request_classes_of_others_are_decided_every_time() -> None:
+    class Pinned(WSGIHandler.request_class):  # type: ignore[name-defined,misc]
+        def get_host(self) -> str:
+            return str(self.META["HTTP_PINNED"])
+
+    seen: list[str] = []
+    decisions = _django_urls.ExclusionDecisions(lambda url: seen.append(url) or url.endswith("/health"))
+    for host in ("one.example", "two.example"):
+        decisions.decide(Pinned(environ(path="/health", HTTP_PINNED=host)))
+    assert seen == ["http://one.example/health", "http://two.example/health"]
+    assert decisions._memo == {}
 
 
 def test_nested_in_another_span_the_span_is_internal() -> None:

@@ -13,7 +13,7 @@ from typing import Any
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 
 from spotify_otel._http_metrics import normalize_method
-from spotify_otel.integrations._django_urls import exclusion_url
+from spotify_otel.integrations._django_urls import ExclusionDecisions
 from spotify_otel.integrations._server import ServerInstrumentation
 from spotify_otel.tenant import bind_tenant, close_scope, current_scope, open_scope
 
@@ -70,6 +70,7 @@ class TenantDjangoMiddleware(HybridMiddleware):
     def __init__(self, get_response: Any) -> None:
         super().__init__(get_response)
         self.server = _server
+        self.exclusions = ExclusionDecisions(_server.is_excluded) if _server is not None else None
 
     def __call__(self, request: Any) -> Any:
         if self._async:
@@ -116,14 +117,11 @@ class TenantDjangoMiddleware(HybridMiddleware):
         return None
 
     def _before(self, request: Any) -> tuple[Any, Any, float, float] | None:
-        server = self.server
-        if server is None:
+        server, exclusions = self.server, self.exclusions
+        if server is None or exclusions is None:
             return None
         server.warmup()
-        try:
-            excluded = server.is_excluded(exclusion_url(request))
-        except Exception:  # DisallowedHost and friends: let Django answer, with telemetry
-            excluded = False
+        excluded, scheme = exclusions.decide(request)  # a refused host: False, let Django answer it
         request.__dict__[EXCLUDED_KEY] = excluded  # the server span middleware reuses the decision
         if excluded:
             return None
@@ -134,7 +132,8 @@ class TenantDjangoMiddleware(HybridMiddleware):
         token = open_scope(tenant)
         active = None
         if server.metrics is not None:
-            active = server.metrics.started(normalize_method(request.method or ""), request.scheme or "http", tenant)
+            active = server.metrics.started(normalize_method(request.method or ""),
+                                            scheme or request.scheme or "http", tenant)
         return token, active, time.perf_counter(), time.thread_time()
 
     def _after(self, request: Any, state: tuple[Any, Any, float, float], status: int, error_type: str | None,
