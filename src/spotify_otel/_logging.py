@@ -42,13 +42,21 @@ _RESERVED = frozenset(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"m
 _OTEL_SEVERITY_TEXT = {"WARNING": "WARN", "CRITICAL": "FATAL"}
 
 
+_shapes: dict[tuple[str, ...], tuple[str, ...]] = {}  # a record's attribute names -> its extra ones
+
+
 def _extras(record: logging.LogRecord) -> dict[str, Any]:
     fields = vars(record)
+    shape = tuple(fields)  # records logged from the same call site share their attribute names
+    keys = _shapes.get(shape)
+    if keys is None:  # usually none or a few; sorted: a stable order
+        keys = tuple(key for key in sorted(fields.keys() - _RESERVED) if not key.startswith("_"))
+        if len(_shapes) < 256:  # bounded, for applications passing variable ``extra`` keys
+            _shapes[shape] = keys
     extras: dict[str, Any] = {}
-    for key in sorted(fields.keys() - _RESERVED):  # usually none or a few; sorted: a stable order
-        if not key.startswith("_"):
-            value = fields[key]
-            extras[key] = value if isinstance(value, str | bool | int | float) else str(value)
+    for key in keys:
+        value = fields[key]
+        extras[key] = value if isinstance(value, str | bool | int | float) else str(value)
     return extras
 
 

@@ -24,7 +24,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from opentelemetry.sdk.trace.id_generator import IdGenerator
 from opentelemetry.trace import Link, NonRecordingSpan, SpanContext, SpanKind, Status, StatusCode, TraceFlags
 
-from spotify_otel import _otlp_encoding
+from spotify_otel import _logging, _otlp_encoding
 from spotify_otel._logging import OTLPLogHandler
 
 # Exporter threads left retrying by earlier tests draw from `random` (backoff jitter) while Hypothesis
@@ -273,3 +273,28 @@ def test_direct_log_path_steps_aside_for_other_processors() -> None:
     handler.emit(logging.LogRecord("fuzz", 20, __file__, 1, "both", (), None))
     assert [log.log_record.body for log in extra.get_finished_logs()] == ["both"]
     assert queued[0] == "sdk path" and len(queued) == 2
+
+
+def _extras_reference(record: logging.LogRecord) -> dict[str, Any]:
+    """The exported ``extra=`` fields, computed afresh for every record (what the shape memo must give)."""
+    fields = vars(record)
+    return {key: (fields[key] if isinstance(fields[key], str | bool | int | float) else str(fields[key]))
+            for key in sorted(fields.keys() - _logging._RESERVED) if not key.startswith("_")}
+
+
+extra_keys = st.sampled_from(["track_id", "user", "_private", "zeta", "alpha", "nested", "ratio"])
+extra_values = st.one_of(st.integers(), st.text(max_size=5), st.booleans(), st.floats(allow_nan=False),
+                         st.lists(st.integers(), max_size=2), st.none())
+
+
+@FUZZ
+@given(calls=st.lists(st.dictionaries(extra_keys, extra_values, max_size=4), min_size=1, max_size=12),
+       marked=st.lists(st.booleans(), min_size=12, max_size=12))
+def test_extra_fields_remembered_per_shape_equal_a_fresh_computation(calls: list[dict[str, Any]],
+                                                                       marked: list[bool]) -> None:
+    logger = logging.getLogger("fuzz.extras")
+    for index, extra in enumerate(calls * 2):  # shapes seen again come from the memo
+        record = logger.makeRecord("fuzz.extras", logging.INFO, __file__, 1, "m", (), None, extra=extra)
+        if marked[index % len(marked)]:
+            record._spotify_otel_seen_1 = True  # what the once-per-record filter adds
+        assert _logging._extras(record) == _extras_reference(record)
