@@ -424,6 +424,61 @@ def test_without_a_host_header_the_port_and_server_name_decide(field: str, value
     assert answers == [(True, "https"), (False, None if field == "SERVER_NAME" else "https")] * 2
 
 
+def _wsgi_attributes_reference(meta: dict[str, Any]) -> dict[str, Any]:
+    """The start attributes built field by field for every request (what the templates must give)."""
+    method, original, _ = _django_server_span.method_forms(meta.get("REQUEST_METHOD", ""))
+    attributes: dict[str, Any] = {}
+    if original:
+        attributes["http.request.method_original"] = original
+    attributes["http.request.method"] = method
+    if scheme := meta.get("wsgi.url_scheme"):
+        attributes["url.scheme"] = scheme
+    if host := meta.get("HTTP_HOST"):
+        attributes["server.address"] = host
+    if port := _django_server_span._port(meta.get("SERVER_PORT")):
+        attributes["server.port"] = port
+    if path_info := meta.get("PATH_INFO"):
+        attributes["url.path"] = path_info
+    if query := meta.get("QUERY_STRING"):
+        attributes["url.query"] = query
+    if remote := meta.get("REMOTE_ADDR"):
+        attributes["client.address"] = remote
+    if remote_port := _django_server_span._port(meta.get("REMOTE_PORT")):
+        attributes["client.port"] = remote_port
+    remote_host = meta.get("REMOTE_HOST")
+    if remote_host and remote_host != remote:
+        attributes["client.address"] = remote_host
+    if user_agent := meta.get("HTTP_USER_AGENT"):
+        _django_server_span._user_agent(attributes, user_agent)
+    protocol = meta.get("SERVER_PROTOCOL") or ""
+    if protocol[:5].upper() == "HTTP/":
+        protocol = protocol[5:]
+    if protocol:
+        attributes["network.protocol.version"] = protocol
+    return attributes
+
+
+META_FIELDS = {
+    "REQUEST_METHOD": st.sampled_from(["GET", "get", " POST", "BREW", ""]),
+    "wsgi.url_scheme": st.sampled_from(["http", "https", ""]),
+    "HTTP_HOST": st.sampled_from(["testserver:8000", "", "h"]),
+    "SERVER_PORT": st.sampled_from(["8000", "0", "x", "", "443"]),
+    "PATH_INFO": st.sampled_from(["/items/7", "", "/a"]), "QUERY_STRING": st.sampled_from(["", "q=1"]),
+    "REMOTE_ADDR": st.sampled_from(["10.1.2.3", ""]), "REMOTE_PORT": st.sampled_from(["51234", "", "no"]),
+    "REMOTE_HOST": st.sampled_from(["", "10.1.2.3", "client.example"]),
+    "HTTP_USER_AGENT": st.sampled_from(["pytest-agent", "", "Googlebot/2.1", "AlwaysOn"]),
+    "SERVER_PROTOCOL": st.sampled_from(["HTTP/1.1", "http/2", "", "HTTP/"]),
+}
+
+
+@hypothesis.settings(max_examples=300, deadline=None)
+@hypothesis.given(metas=st.lists(st.fixed_dictionaries({}, optional=META_FIELDS), min_size=1, max_size=6))
+def test_start_attributes_from_templates_equal_field_by_field(metas: list[dict[str, Any]]) -> None:
+    for meta in metas * 2:  # the second time from the templates
+        assert list(_django_server_span.wsgi_attributes(meta).items()) == list(
+            _wsgi_attributes_reference(meta).items())
+
+
 def test_a_changed_setting_is_not_answered_from_the_memo() -> None:
     excluded = ExcludeList([EXCLUDED]).url_disabled
     decisions = _django_urls.ExclusionDecisions(excluded)

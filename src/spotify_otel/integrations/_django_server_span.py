@@ -107,19 +107,58 @@ def _user_agent(attributes: dict[str, Any], user_agent: str) -> None:
         attributes["user_agent.synthetic.type"] = synthetic
 
 
-def wsgi_attributes(meta: dict[str, Any]) -> dict[str, Any]:
-    """The server span's start attributes from a WSGI environ (``request.META``)."""
-    method, original, _ = method_forms(meta.get("REQUEST_METHOD", ""))
-    attributes: dict[str, Any] = {}
+_heads: dict[tuple[Any, ...], dict[str, Any]] = {}  # method, scheme, host, port -> those attributes
+_tails: dict[tuple[Any, ...], dict[str, Any]] = {}  # user agent, protocol -> those attributes
+_TEMPLATES = 256  # per kind; clients choose these values
+
+
+def _head(method_raw: str, scheme: Any, host: Any, port: Any) -> dict[str, Any]:
+    method, original, _ = method_forms(method_raw)
+    head: dict[str, Any] = {}
     if original:
-        attributes["http.request.method_original"] = original
-    attributes["http.request.method"] = method
-    if scheme := meta.get("wsgi.url_scheme"):
-        attributes["url.scheme"] = scheme
-    if host := meta.get("HTTP_HOST"):
-        attributes["server.address"] = host
-    if port := _port(meta.get("SERVER_PORT")):
-        attributes["server.port"] = port
+        head["http.request.method_original"] = original
+    head["http.request.method"] = method
+    if scheme:
+        head["url.scheme"] = scheme
+    if host:
+        head["server.address"] = host
+    if server_port := _port(port):
+        head["server.port"] = server_port
+    return head
+
+
+def _tail(user_agent: Any, protocol: Any) -> dict[str, Any]:
+    tail: dict[str, Any] = {}
+    if user_agent:
+        _user_agent(tail, user_agent)
+    protocol = protocol or ""
+    if protocol[:5].upper() == "HTTP/":
+        protocol = protocol[5:]
+    if protocol:
+        tail["network.protocol.version"] = protocol
+    return tail
+
+
+def _template(cache: dict[tuple[Any, ...], dict[str, Any]], key: tuple[Any, ...],
+              build: Any) -> dict[str, Any]:
+    try:
+        found = cache.get(key)
+    except TypeError:  # an unhashable environ value (not from a WSGI server): build it every time
+        return build(*key)  # type: ignore[no-any-return]
+    if found is None:
+        found = build(*key)
+        if len(cache) < _TEMPLATES:
+            cache[key] = found
+    return found
+
+
+def wsgi_attributes(meta: dict[str, Any]) -> dict[str, Any]:
+    """The server span's start attributes from a WSGI environ (``request.META``).
+
+    The attributes that repeat from request to request (method, scheme, host and port; user agent and
+    protocol) are built once per distinct value and copied; path, query and client are per request."""
+    attributes = _template(_heads, (meta.get("REQUEST_METHOD", ""), meta.get("wsgi.url_scheme"),
+                                    meta.get("HTTP_HOST"), meta.get("SERVER_PORT")), _head).copy()
     if path := meta.get("PATH_INFO"):
         attributes["url.path"] = path
     if query := meta.get("QUERY_STRING"):
@@ -131,13 +170,7 @@ def wsgi_attributes(meta: dict[str, Any]) -> dict[str, Any]:
     remote_host = meta.get("REMOTE_HOST")
     if remote_host and remote_host != remote:
         attributes["client.address"] = remote_host
-    if user_agent := meta.get("HTTP_USER_AGENT"):
-        _user_agent(attributes, user_agent)
-    protocol = meta.get("SERVER_PROTOCOL") or ""
-    if protocol[:5].upper() == "HTTP/":
-        protocol = protocol[5:]
-    if protocol:
-        attributes["network.protocol.version"] = protocol
+    attributes.update(_template(_tails, (meta.get("HTTP_USER_AGENT"), meta.get("SERVER_PROTOCOL")), _tail))
     return attributes
 
 
