@@ -186,7 +186,8 @@ def test_telemetry_reads_the_prometheus_url_unless_given_its_own() -> None:
     assert (own.endpoints["prometheus"], own.endpoints["telemetry"]) == ("http://prom:9090", "http://thanos:10902")
 
 
-@pytest.mark.parametrize(("raw", "seconds"), [("90s", 90), ("5m", 300), ("2h", 7200), ("1d", 86400), (" 45 ", 45)])
+@pytest.mark.parametrize(("raw", "seconds"), [("90s", 90), ("5m", 300), ("2h", 7200), ("1d", 86400), (" 45 ", 45),
+                                                  ("1.5m", 90)])
 def test_telemetry_window_accepts_durations_and_bare_seconds(raw: str, seconds: int) -> None:
     assert resolve({"telemetry_window": raw}, {}).telemetry_window_s == seconds
     assert resolve({}, {"SPOTIFY_OTEL_HEALTH_TELEMETRY_WINDOW": raw}).telemetry_window_s == seconds
@@ -203,6 +204,7 @@ def test_telemetry_queue_threshold_is_a_percentage(raw: str, percent: float) -> 
         ("telemetry_window", "5 minutes", "--telemetry-window / SPOTIFY_OTEL_HEALTH_TELEMETRY_WINDOW"),
         ("telemetry_window", "0s", "--telemetry-window / SPOTIFY_OTEL_HEALTH_TELEMETRY_WINDOW"),
         ("telemetry_window", "31d", "--telemetry-window / SPOTIFY_OTEL_HEALTH_TELEMETRY_WINDOW"),
+        ("telemetry_window", "1.5s", "--telemetry-window / SPOTIFY_OTEL_HEALTH_TELEMETRY_WINDOW"),
         ("telemetry_queue_threshold", "0", "--telemetry-queue-threshold"),
         ("telemetry_queue_threshold", "120", "--telemetry-queue-threshold"),
         ("telemetry_queue_threshold", "high", "--telemetry-queue-threshold"),

@@ -10,12 +10,12 @@ from __future__ import annotations
 import base64
 import math
 import os
-import re
 import urllib.parse
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from spotify_otel._durations import parse_seconds
 from spotify_otel.exceptions import ConfigError
 from spotify_otel.health._settings import (
     COMPONENTS,
@@ -29,8 +29,6 @@ from spotify_otel.health._settings import (
 _GENERIC_OTLP_ENV = "OTEL_EXPORTER_OTLP_ENDPOINT"
 _STANDARD_OTLP_PORT = {"grpc": 4317, "http/protobuf": 4318}
 _URL_ACCEPTED = "an http:// or https:// URL with a host, e.g. http://localhost:9090"
-_DURATION = re.compile(r"(\d+)([smhd]?)")
-_UNIT_S = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
 _MAX_WINDOW_S = 30 * 86400
 
 
@@ -142,12 +140,11 @@ def _seconds(key: str, flags: Mapping[str, Any], environ: Mapping[str, str]) -> 
 
 def _window(flags: Mapping[str, Any], environ: Mapping[str, str]) -> int:
     raw, source = _lookup("telemetry_window", flags, environ)
-    match = _DURATION.fullmatch((raw or "").strip().lower())
-    seconds = int(match[1]) * _UNIT_S[match[2]] if match else 0
-    if not 1 <= seconds <= _MAX_WINDOW_S:
+    seconds = parse_seconds((raw or "").strip().lower()) or 0.0
+    if not (seconds.is_integer() and 1 <= seconds <= _MAX_WINDOW_S):
         accepted = "a duration of 1s to 30d such as 90s, 5m or 1h (a bare number is seconds)"
         raise _fail(_BY_KEY["telemetry_window"], raw, source, accepted)
-    return seconds
+    return int(seconds)
 
 
 def _percent(key: str, flags: Mapping[str, Any], environ: Mapping[str, str]) -> float:

@@ -38,12 +38,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from spotify_otel._durations import parse_seconds
 from spotify_otel.remediation.actions import ActionCallable, registered_action
 from spotify_otel.remediation.payload import Alert
 from spotify_otel.remediation.templating import DEFAULT_LABEL_PATTERN, TemplateError, placeholders
 
-_DURATION = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d)?")
-_UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, None: 1}
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,62}")
 MIN_TOKEN_LENGTH = 16
 _TOP_LEVEL = {
@@ -162,10 +161,10 @@ def duration(value: Any, where: str) -> float:
     """Seconds from ``30s``, ``10m``, ``1h``, ``500ms`` or a number of seconds (> 0)."""
     if isinstance(value, int | float) and not isinstance(value, bool) and value > 0:
         return float(value)
-    match = _DURATION.fullmatch(value) if isinstance(value, str) else None
-    if match is None or float(match.group(1)) <= 0:
+    seconds = parse_seconds(value) if isinstance(value, str) else None
+    if seconds is None or seconds <= 0:
         raise RemediationConfigError(f"{where}: {value!r} is not a positive duration like 30s, 10m or 1h")
-    return float(match.group(1)) * _UNITS[match.group(2)]
+    return seconds
 
 
 def _mapping(value: Any, where: str, allowed: set[str] | None) -> Mapping[str, Any]:
