@@ -18,6 +18,7 @@ SDK's log record objects (a third of a log call's cost); the bytes are those the
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import sys
@@ -42,19 +43,17 @@ _RESERVED = frozenset(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"m
 _OTEL_SEVERITY_TEXT = {"WARNING": "WARN", "CRITICAL": "FATAL"}
 
 
-_shapes: dict[tuple[str, ...], tuple[str, ...]] = {}  # a record's attribute names -> its extra ones
+@functools.lru_cache(maxsize=256)  # bounded, for applications passing variable ``extra`` keys
+def _extra_keys(names: tuple[str, ...]) -> tuple[str, ...]:
+    """The ``extra=`` fields among a record's attribute names (usually none or a few), sorted."""
+    return tuple(key for key in sorted(set(names) - _RESERVED) if not key.startswith("_"))
 
 
 def _extras(record: logging.LogRecord) -> dict[str, Any]:
     fields = vars(record)
-    shape = tuple(fields)  # records logged from the same call site share their attribute names
-    keys = _shapes.get(shape)
-    if keys is None:  # usually none or a few; sorted: a stable order
-        keys = tuple(key for key in sorted(fields.keys() - _RESERVED) if not key.startswith("_"))
-        if len(_shapes) < 256:  # bounded, for applications passing variable ``extra`` keys
-            _shapes[shape] = keys
     extras: dict[str, Any] = {}
-    for key in keys:
+    # records logged from the same call site share their attribute names
+    for key in _extra_keys(tuple(fields)):
         value = fields[key]
         extras[key] = value if isinstance(value, str | bool | int | float) else str(value)
     return extras

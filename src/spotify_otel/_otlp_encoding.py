@@ -179,6 +179,17 @@ _SCOPE = attrgetter("instrumentation_scope")
 _FRAMED = attrgetter("framed")
 
 
+def _resource_entry(sdk_resource: Any, scopes: Mapping[Any, list[bytes]]) -> list[bytes]:
+    """One ``ResourceSpans``/``ResourceLogs`` field (tag 1) as pieces for a single ``join``: a batch is
+    ~150 kB, and every intermediate copy of that size costs tens of us."""
+    pieces: list[bytes] = []
+    for sdk_scope, framed in scopes.items():
+        head, tail = scope(sdk_scope), _schema(b"\x1a", sdk_scope)
+        pieces += (b"\x12", varint(len(head) + sum(map(len, framed)) + len(tail)), head, *framed, tail)
+    head, tail = resource(sdk_resource), _schema(b"\x1a", sdk_resource)
+    return [b"\x0a", varint(len(head) + sum(map(len, pieces)) + len(tail)), head, *pieces, tail]
+
+
 def _single_group(items: Sequence[Any]) -> bytes | None:
     """The batch when every item is :class:`Encoded` under one resource and one scope (the usual
     case), in C-level passes; ``None`` otherwise."""
@@ -186,16 +197,7 @@ def _single_group(items: Sequence[Any]) -> bytes | None:
     if (type(first) is not Encoded or len(set(map(type, items))) != 1 or len(set(map(id, map(_RESOURCE, items)))) != 1
             or len(set(map(id, map(_SCOPE, items)))) != 1):
         return None
-    sdk_resource, sdk_scope = first.resource, first.instrumentation_scope or None
-    framed = list(map(_FRAMED, items))
-    scope_head, scope_tail = scope(sdk_scope), _schema(b"\x1a", sdk_scope)
-    scope_length = len(scope_head) + sum(map(len, framed)) + len(scope_tail)
-    scope_tag = b"\x12" + varint(scope_length)
-    resource_head, resource_tail = resource(sdk_resource), _schema(b"\x1a", sdk_resource)
-    resource_length = len(resource_head) + len(scope_tag) + scope_length + len(resource_tail)
-    # one join: a batch is ~150 kB, and every intermediate copy of that size costs tens of us
-    return b"".join([b"\x0a", varint(resource_length), resource_head, scope_tag, scope_head, *framed, scope_tail,
-                     resource_tail])
+    return b"".join(_resource_entry(first.resource, {first.instrumentation_scope or None: list(map(_FRAMED, items))}))
 
 
 def group(items: Sequence[Any], encode_one: Any) -> bytes:
@@ -214,14 +216,8 @@ def group(items: Sequence[Any], encode_one: Any) -> bytes:
             entry = by_identity[id(sdk_resource)] = (sdk_resource, grouped.setdefault(sdk_resource, {}))
         framed = item.framed if type(item) is Encoded else _ld(_ITEM_TAG, encode_one(item))
         entry[1].setdefault(item.instrumentation_scope or None, []).append(framed)
-    out = []
-    for sdk_resource, scopes in grouped.items():
-        scope_parts = [
-            _ld(b"\x12", scope(sdk_scope) + b"".join(encoded) + _schema(b"\x1a", sdk_scope))
-            for sdk_scope, encoded in scopes.items()
-        ]
-        out.append(_ld(b"\x0a", resource(sdk_resource) + b"".join(scope_parts) + _schema(b"\x1a", sdk_resource)))
-    return b"".join(out)
+    return b"".join([piece for sdk_resource, scopes in grouped.items()
+                     for piece in _resource_entry(sdk_resource, scopes)])
 
 
 def span_flags(parent: Any) -> bytes:

@@ -10,7 +10,9 @@ import contextlib
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
+from opentelemetry.metrics import MeterProvider as MeterProviderAPI
 from opentelemetry.metrics import NoOpMeterProvider
 from opentelemetry.sdk._logs import LoggerProvider
 from opentelemetry.sdk._logs.export import BatchLogRecordProcessor
@@ -74,6 +76,15 @@ def _sdk_processor_metrics(enabled: bool) -> Iterator[None]:
             os.environ[_INTERNAL_METRICS] = previous
 
 
+def _batch_processor(processor_class: Any, exporter: Any, queue_size: int, delay_ms: int, batch_size: int,
+                     timeout_ms: float, meter_provider: MeterProviderAPI, self_metrics: bool) -> Any:
+    """A batch span or log processor with the configured queue, delay, batch size and export timeout."""
+    with _sdk_processor_metrics(self_metrics):
+        return processor_class(exporter, max_queue_size=queue_size, schedule_delay_millis=delay_ms,
+                               max_export_batch_size=min(batch_size, queue_size), export_timeout_millis=timeout_ms,
+                               meter_provider=meter_provider)
+
+
 def build_providers(settings: Settings, resource: Resource) -> Providers:
     """Build every enabled provider with batch processing and OTLP export.
 
@@ -104,28 +115,16 @@ def build_providers(settings: Settings, resource: Resource) -> Providers:
         tracer_provider.add_span_processor(TenantSpanProcessor(settings.default_tenant))
         # gRPC: spans are encoded when they end (see _encoding_processors); http/protobuf: SDK encoding
         span_processor = EncodingBatchSpanProcessor if settings.protocol == "grpc" else BatchSpanProcessor
-        with _sdk_processor_metrics(self_metrics):
-            tracer_provider.add_span_processor(span_processor(
-                providers.span_exporter,
-                max_queue_size=settings.span_max_queue_size,
-                schedule_delay_millis=settings.span_schedule_delay_ms,
-                max_export_batch_size=min(settings.span_max_export_batch_size, settings.span_max_queue_size),
-                export_timeout_millis=timeout_ms,
-                meter_provider=processor_meters,
-            ))
+        tracer_provider.add_span_processor(_batch_processor(
+            span_processor, providers.span_exporter, settings.span_max_queue_size, settings.span_schedule_delay_ms,
+            settings.span_max_export_batch_size, timeout_ms, processor_meters, self_metrics))
         providers.tracer_provider = tracer_provider
     if settings.logs_enabled:
         providers.log_exporter = _exporters.log_exporter(settings)
         logger_provider = LoggerProvider(resource=resource, shutdown_on_exit=False)
         log_processor = EncodingBatchLogRecordProcessor if settings.protocol == "grpc" else BatchLogRecordProcessor
-        with _sdk_processor_metrics(self_metrics):
-            logger_provider.add_log_record_processor(log_processor(
-                providers.log_exporter,
-                max_queue_size=settings.log_max_queue_size,
-                schedule_delay_millis=settings.log_schedule_delay_ms,
-                max_export_batch_size=min(settings.log_max_export_batch_size, settings.log_max_queue_size),
-                export_timeout_millis=timeout_ms,
-                meter_provider=processor_meters,
-            ))
+        logger_provider.add_log_record_processor(_batch_processor(
+            log_processor, providers.log_exporter, settings.log_max_queue_size, settings.log_schedule_delay_ms,
+            settings.log_max_export_batch_size, timeout_ms, processor_meters, self_metrics))
         providers.logger_provider = logger_provider
     return providers

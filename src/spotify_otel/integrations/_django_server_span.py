@@ -31,6 +31,7 @@ Differences from the contrib middleware, on purpose:
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 from typing import Any
 
@@ -64,21 +65,16 @@ _logger = logging.getLogger("spotify_otel.integrations")
 _START_TIME_KEY = "opentelemetry-instrumentor-django.starttime_key"
 _EXCEPTION_KEY = "_spotify_otel_span_exception"
 _State = tuple[trace.Span, object, str]  # span, context token, method for the name
-_methods: dict[str, tuple[str, str, str]] = {}
 _fields: list[Any] = [None, None, frozenset()]  # propagator, its META keys (None: unknown), header names
 
 
+@functools.lru_cache(maxsize=64)  # bounded: clients choose methods
 def method_forms(raw: str) -> tuple[str, str, str]:
     """``http.request.method``, ``http.request.method_original`` (``""`` when equal) and the span
     name's method (``HTTP`` for unknown methods) of a request method, as the contrib computes them."""
-    forms = _methods.get(raw)
-    if forms is None:
-        original, method = raw.strip(), sanitize_method(raw).strip()
-        named = sanitize_method(raw.strip())
-        forms = (method, original if original != method else "", "HTTP" if named == "_OTHER" else named)
-        if len(_methods) < 64:  # client-chosen values: bounded
-            _methods[raw] = forms
-    return forms
+    original, method = raw.strip(), sanitize_method(raw).strip()
+    named = sanitize_method(raw.strip())
+    return method, original if original != method else "", "HTTP" if named == "_OTHER" else named
 
 
 def propagation_fields(textmap: Any) -> tuple[tuple[str, ...] | None, frozenset[bytes]]:
@@ -107,11 +103,7 @@ def _user_agent(attributes: dict[str, Any], user_agent: str) -> None:
         attributes["user_agent.synthetic.type"] = synthetic
 
 
-_heads: dict[tuple[Any, ...], dict[str, Any]] = {}  # method, scheme, host, port -> those attributes
-_tails: dict[tuple[Any, ...], dict[str, Any]] = {}  # user agent, protocol -> those attributes
-_TEMPLATES = 256  # per kind; clients choose these values
-
-
+@functools.lru_cache(maxsize=256)  # bounded: clients choose these values; the dict is never mutated
 def _head(method_raw: str, scheme: Any, host: Any, port: Any) -> dict[str, Any]:
     method, original, _ = method_forms(method_raw)
     head: dict[str, Any] = {}
@@ -127,6 +119,7 @@ def _head(method_raw: str, scheme: Any, host: Any, port: Any) -> dict[str, Any]:
     return head
 
 
+@functools.lru_cache(maxsize=256)  # bounded: clients choose these values; the dict is never mutated
 def _tail(user_agent: Any, protocol: Any) -> dict[str, Any]:
     tail: dict[str, Any] = {}
     if user_agent:
@@ -139,17 +132,11 @@ def _tail(user_agent: Any, protocol: Any) -> dict[str, Any]:
     return tail
 
 
-def _template(cache: dict[tuple[Any, ...], dict[str, Any]], key: tuple[Any, ...],
-              build: Any) -> dict[str, Any]:
+def _template(build: Any, *key: Any) -> dict[str, Any]:
     try:
-        found = cache.get(key)
-    except TypeError:  # an unhashable environ value (not from a WSGI server): build it every time
         return build(*key)  # type: ignore[no-any-return]
-    if found is None:
-        found = build(*key)
-        if len(cache) < _TEMPLATES:
-            cache[key] = found
-    return found
+    except TypeError:  # an unhashable environ value (not from a WSGI server): built every time
+        return build.__wrapped__(*key)  # type: ignore[no-any-return]
 
 
 def wsgi_attributes(meta: dict[str, Any]) -> dict[str, Any]:
@@ -157,8 +144,8 @@ def wsgi_attributes(meta: dict[str, Any]) -> dict[str, Any]:
 
     The attributes that repeat from request to request (method, scheme, host and port; user agent and
     protocol) are built once per distinct value and copied; path, query and client are per request."""
-    attributes = _template(_heads, (meta.get("REQUEST_METHOD", ""), meta.get("wsgi.url_scheme"),
-                                    meta.get("HTTP_HOST"), meta.get("SERVER_PORT")), _head).copy()
+    attributes = _template(_head, meta.get("REQUEST_METHOD", ""), meta.get("wsgi.url_scheme"), meta.get("HTTP_HOST"),
+                           meta.get("SERVER_PORT")).copy()
     if path := meta.get("PATH_INFO"):
         attributes["url.path"] = path
     if query := meta.get("QUERY_STRING"):
@@ -170,7 +157,7 @@ def wsgi_attributes(meta: dict[str, Any]) -> dict[str, Any]:
     remote_host = meta.get("REMOTE_HOST")
     if remote_host and remote_host != remote:
         attributes["client.address"] = remote_host
-    attributes.update(_template(_tails, (meta.get("HTTP_USER_AGENT"), meta.get("SERVER_PROTOCOL")), _tail))
+    attributes.update(_template(_tail, meta.get("HTTP_USER_AGENT"), meta.get("SERVER_PROTOCOL")))
     return attributes
 
 

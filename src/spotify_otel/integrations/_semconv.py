@@ -6,24 +6,20 @@ the instrumentation package's own switch (no environment mutation)."""
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 
 from opentelemetry.util.http import detect_synthetic_user_agent
 
 _logger = logging.getLogger("spotify_otel.integrations")
-_synthetic: dict[str, str | None] = {}
 
 
+@functools.lru_cache(maxsize=256)  # bounded: clients choose user agents
 def synthetic_type(user_agent: str) -> str | None:
     """``user_agent.synthetic.type`` of a user agent (``bot``, ``test``, or ``None``), as the contrib
-    instrumentations detect it; remembered for the first 256 user agents seen (clients choose them)."""
-    found = _synthetic.get(user_agent, "")
-    if found == "":
-        found = detect_synthetic_user_agent(user_agent)
-        if len(_synthetic) < 256:
-            _synthetic[user_agent] = found
-    return found
+    instrumentations detect it."""
+    return detect_synthetic_user_agent(user_agent)
 
 
 def use_stable_http_semconv() -> None:

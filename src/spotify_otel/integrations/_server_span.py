@@ -14,6 +14,7 @@ which this one delegates to (and which is used alone when request/response heade
 from __future__ import annotations
 
 import contextlib
+import functools
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
@@ -36,16 +37,9 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 _PROPAGATION_HEADERS = frozenset({b"traceparent", b"tracestate", b"baggage"})
-_methods: dict[str, str] = {}
-
-
+@functools.lru_cache(maxsize=64)  # bounded: clients choose methods
 def _sanitized(method: str) -> str:
-    known = _methods.get(method)
-    if known is None:
-        known = sanitize_method(method.strip())
-        if len(_methods) < 64:  # client-chosen values: bounded
-            _methods[method] = known
-    return known
+    return sanitize_method(method.strip())
 
 
 def request_attributes(scope: Scope) -> tuple[dict[str, Any], dict[str, str] | None]:

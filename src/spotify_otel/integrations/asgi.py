@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
@@ -21,7 +22,10 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 
-_wire_names: dict[str, bytes] = {}  # header name -> ASGI (lower-case latin-1) form
+@functools.lru_cache(maxsize=64)
+def _wire_name(name: str) -> bytes:
+    """A header name as ASGI servers pass it (lower-case latin-1 bytes)."""
+    return name.lower().encode("latin-1")
 
 
 class AsgiRequestView:
@@ -33,11 +37,7 @@ class AsgiRequestView:
         self.raw = scope
 
     def header(self, name: str) -> str | None:
-        wanted = _wire_names.get(name)
-        if wanted is None:
-            wanted = name.lower().encode("latin-1")
-            if len(_wire_names) < 64:
-                _wire_names[name] = wanted
+        wanted = _wire_name(name)
         for key, value in self.raw.get("headers", ()):  # a handful: scanning beats building a dict
             if key == wanted:
                 return value.decode("latin-1")  # type: ignore[no-any-return]

@@ -56,13 +56,13 @@ def instrument_fastapi(
         stack = original(self)
         try:
             _stand_down_native_telemetry(self)
-            contrib = OpenTelemetryMiddleware(
-                stack, excluded_urls=ExcludeList([]), default_span_details=_get_default_span_details,
-                tracer=tracer, meter=meter, exclude_spans=["receive", "send"],
-            )
-            traced: Any = contrib if _captures_headers(contrib) else ServerSpanMiddleware(stack, tracer, contrib)
-            if tracing_off:  # traces disabled: no span layer at all
-                traced = stack
+            traced: Any = stack  # traces disabled: no span layer at all
+            if not tracing_off:
+                contrib = OpenTelemetryMiddleware(
+                    stack, excluded_urls=ExcludeList([]), default_span_details=_get_default_span_details,
+                    tracer=tracer, meter=meter, exclude_spans=["receive", "send"],
+                )
+                traced = contrib if _captures_headers(contrib) else ServerSpanMiddleware(stack, tracer, contrib)
             return TenantASGIMiddleware(traced, server, bypass=stack)
         except Exception:  # never break the application because instrumentation failed
             _logger.exception("spotify-otel: FastAPI instrumentation failed; serving uninstrumented")
