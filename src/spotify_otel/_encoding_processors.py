@@ -11,6 +11,10 @@ flush and shutdown) is the SDK's.
 
 from __future__ import annotations
 
+import logging
+import os
+import threading
+import time
 from typing import Any
 
 from opentelemetry.sdk._logs.export import BatchLogRecordProcessor
@@ -19,15 +23,67 @@ from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
 from spotify_otel._otlp_encoding import Encoded, encode_log, encode_span
 
+_sdk_logger = logging.getLogger("opentelemetry.sdk._shared_internal")  # the SDK's "Queue full" warning
+REPORT_DROPS_EVERY_S = 0.25
+
 
 class _QueuesEncoded:
-    """What both encoding processors share: putting an already encoded record in the SDK's batch queue."""
+    """What both encoding processors share: putting a record in the SDK's batch queue, and a full queue.
+
+    With the collector down the queue stays full, and the SDK's ``emit`` then pays, for every record, a
+    "Queue full" warning (a ``logging`` record its duplicate filter throws away) and one addition to its
+    ``processed{error.type=queue_full}`` counter: ~35 us per request (span and log), +33 % CPU, measured
+    while the application can least afford it. Here a record arriving at a full queue is queued the
+    SDK's way (the deque's bound pushes the oldest out) and counted in a plain integer; the count goes to
+    the SDK's counter, with one warning, at most every ``REPORT_DROPS_EVERY_S``, at the next record
+    that finds room, before every metric collection (:meth:`report_drops`), on flush and on shutdown.
+    """
 
     _batch_processor: Any
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._pending_drops = 0
+        self._drops_lock = threading.Lock()
+        self._next_report = 0.0
+
     def emit_encoded(self, resource: Any, instrumentation_scope: Any, payload: bytes) -> None:
         """Queue a record the caller encoded itself (``LeanSpan.end``, ``OTLPLogHandler``'s direct path)."""
-        self._batch_processor.emit(Encoded(resource, instrumentation_scope, payload))
+        self._enqueue(Encoded(resource, instrumentation_scope, payload))
+
+    def _enqueue(self, item: Any) -> None:
+        batch = self._batch_processor
+        queue = batch._queue
+        if len(queue) == batch._max_queue_size and not batch._shutdown and batch._pid == os.getpid():
+            queue.appendleft(item)  # a bounded deque: the oldest record goes, as in the SDK's emit
+            with self._drops_lock:
+                self._pending_drops += 1
+            if not batch._worker_awaken.is_set():
+                batch._worker_awaken.set()
+            if time.monotonic() >= self._next_report:
+                self.report_drops()
+            return
+        if self._pending_drops:
+            self.report_drops()
+        batch.emit(item)
+
+    def report_drops(self) -> None:
+        """Hand the records dropped since the last report to the SDK's counter (and log one warning)."""
+        with self._drops_lock:
+            dropped, self._pending_drops = self._pending_drops, 0
+            self._next_report = time.monotonic() + REPORT_DROPS_EVERY_S
+        if dropped:
+            batch = self._batch_processor
+            _sdk_logger.warning("Queue full, dropping %s.", batch._exporting)
+            batch._metrics.drop_items(dropped)
+
+    def force_flush(self, *args: Any, **kwargs: Any) -> bool:
+        self.report_drops()
+        return super().force_flush(*args, **kwargs)  # type: ignore[misc,no-any-return]
+
+    def shutdown(self) -> None:
+        self.report_drops()
+        super().shutdown()  # type: ignore[misc]
 
 
 class EncodingBatchSpanProcessor(_QueuesEncoded, BatchSpanProcessor):
@@ -40,7 +96,7 @@ class EncodingBatchSpanProcessor(_QueuesEncoded, BatchSpanProcessor):
             item: Any = Encoded(span.resource, span.instrumentation_scope, encode_span(span))
         except Exception:  # unencodable: let the exporter's SDK fallback handle the original
             item = span
-        self._batch_processor.emit(item)
+        self._enqueue(item)
 
 
 class EncodingBatchLogRecordProcessor(_QueuesEncoded, BatchLogRecordProcessor):
@@ -52,4 +108,4 @@ class EncodingBatchLogRecordProcessor(_QueuesEncoded, BatchLogRecordProcessor):
         except Exception:
             super().on_emit(log_record)
             return
-        self._batch_processor.emit(item)
+        self._enqueue(item)

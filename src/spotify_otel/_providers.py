@@ -59,6 +59,8 @@ class Providers:
     metric_exporter: ForkSafeMetricExporter | None = None
     log_exporter: ForkSafeLogExporter | None = None
     metric_reader: MetricReader | None = None
+    span_processor: Any = None  # the batch processors (their dropped-record counts are reported at collection)
+    log_processor: Any = None
 
 
 @contextlib.contextmanager
@@ -115,16 +117,18 @@ def build_providers(settings: Settings, resource: Resource) -> Providers:
         tracer_provider.add_span_processor(TenantSpanProcessor(settings.default_tenant))
         # gRPC: spans are encoded when they end (see _encoding_processors); http/protobuf: SDK encoding
         span_processor = EncodingBatchSpanProcessor if settings.protocol == "grpc" else BatchSpanProcessor
-        tracer_provider.add_span_processor(_batch_processor(
+        providers.span_processor = _batch_processor(
             span_processor, providers.span_exporter, settings.span_max_queue_size, settings.span_schedule_delay_ms,
-            settings.span_max_export_batch_size, timeout_ms, processor_meters, self_metrics))
+            settings.span_max_export_batch_size, timeout_ms, processor_meters, self_metrics)
+        tracer_provider.add_span_processor(providers.span_processor)
         providers.tracer_provider = tracer_provider
     if settings.logs_enabled:
         providers.log_exporter = _exporters.log_exporter(settings)
         logger_provider = LoggerProvider(resource=resource, shutdown_on_exit=False)
         log_processor = EncodingBatchLogRecordProcessor if settings.protocol == "grpc" else BatchLogRecordProcessor
-        logger_provider.add_log_record_processor(_batch_processor(
+        providers.log_processor = _batch_processor(
             log_processor, providers.log_exporter, settings.log_max_queue_size, settings.log_schedule_delay_ms,
-            settings.log_max_export_batch_size, timeout_ms, processor_meters, self_metrics))
+            settings.log_max_export_batch_size, timeout_ms, processor_meters, self_metrics)
+        logger_provider.add_log_record_processor(providers.log_processor)
         providers.logger_provider = logger_provider
     return providers

@@ -134,6 +134,13 @@ def _tenant_observability(telemetry: Telemetry) -> TenantValidator:
     return TenantValidator(telemetry.settings.tenant_max_length, on_reject=on_reject)
 
 
+def _report_drops(providers: Providers) -> None:
+    for processor in (providers.span_processor, providers.log_processor):
+        report = getattr(processor, "report_drops", None)
+        if report is not None:
+            report()
+
+
 def _export_observability(telemetry: Telemetry) -> None:
     """``spotify.otel.exported`` / ``spotify.otel.export.failed`` from the exporters' own counters."""
     providers = telemetry.providers
@@ -142,6 +149,8 @@ def _export_observability(telemetry: Telemetry) -> None:
 
     def observe(field: str) -> Callable[[CallbackOptions], Iterable[Observation]]:
         def callback(options: CallbackOptions) -> Iterable[Observation]:
+            if field == "exported":  # once per collection, before the SDK's synchronous counters are read:
+                _report_drops(providers)  # records dropped on a full queue are counted in bulk
             return [Observation(getattr(exporter.counters, field), {"signal": signal})
                     for signal, exporter in exporters.items() if exporter is not None]
 
