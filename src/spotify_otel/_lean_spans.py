@@ -36,7 +36,7 @@ from opentelemetry.trace import Link, SpanContext, SpanKind, Status, StatusCode,
 from opentelemetry.util import types
 
 from spotify_otel._encoding_processors import EncodingBatchSpanProcessor
-from spotify_otel._otlp_encoding import encode_span
+from spotify_otel._otlp_encoding import span_fields
 from spotify_otel._tenant_spans import TenantSpanProcessor
 from spotify_otel.tenant import TENANT_ATTRIBUTE, current_scope
 
@@ -192,8 +192,13 @@ class LeanSpan(trace.Span):
         self.end_time = end_time if end_time is not None else time_ns()  # writers check it first
         if type(self._attributes) is dict:  # a snapshot (one C-level copy): a writer racing the end can
             self._attributes = self._attributes.copy()  # not change the dict while it is encoded
-        try:
-            payload = encode_span(self)
+        try:  # the encoder's field form: no read-side property calls
+            attributes, events, links = self._attributes, self._events, self._links
+            payload = span_fields(
+                self.context, self.parent, self.name, self.kind, self.start_time, self.end_time, attributes,
+                attributes.dropped if type(attributes) is BoundedAttributes else 0, events or (),
+                events.dropped if events is not None else 0, links or (), links.dropped if links is not None else 0,
+                self.status)
         except Exception:  # never raise into the request; the span is lost, as an unexportable one would be
             _logger.exception("spotify-otel: could not encode span %s", self.name)
             return
@@ -214,6 +219,32 @@ def _passes_attributes_through(sampler: Any) -> bool:
                      "_local_parent_not_sampled")
         return all(_passes_attributes_through(getattr(sampler, name, None)) for name in delegates)
     return type(sampler) in (StaticSampler, TraceIdRatioBased)
+
+
+_SAMPLED, _RANDOM = int(TraceFlags.SAMPLED), int(TraceFlags.RANDOM_TRACE_ID)
+_TRACE_FLAGS = [TraceFlags(flags) for flags in range(4)]  # immutable ints: shared by every span
+
+
+def _builtin_decision(sampler: Any, parent: SpanContext | None, trace_id: int) -> Decision | None:
+    """The decision of the SDK's own ``ParentBased`` over its static or ratio samplers, taken as they take
+    it (their trace state is the parent's, their attributes the ones given); ``None`` for any other
+    sampler, which is then asked. Skips two context look-ups and a ``SamplingResult`` per span."""
+    if type(sampler) is ParentBased:
+        if parent is None:
+            sampler = sampler._root
+        elif parent.is_remote:
+            sampled = parent.trace_flags.sampled
+            sampler = sampler._remote_parent_sampled if sampled else sampler._remote_parent_not_sampled
+        else:
+            sampled = parent.trace_flags.sampled
+            sampler = sampler._local_parent_sampled if sampled else sampler._local_parent_not_sampled
+    kind = type(sampler)
+    if kind is StaticSampler:
+        return sampler._decision  # type: ignore[no-any-return]
+    if kind is TraceIdRatioBased:
+        sampled = trace_id & TraceIdRatioBased.TRACE_ID_LIMIT < sampler.bound
+        return Decision.RECORD_AND_SAMPLE if sampled else Decision.DROP
+    return None
 
 
 def set_built_attributes(span: trace.Span, attributes: Mapping[str, Any]) -> None:
@@ -269,22 +300,25 @@ class LeanSpanStarter:
         else:
             trace_id = parent.trace_id
             random_id = parent.trace_flags.random_trace_id
-        result = tracer.sampler.should_sample(context, trace_id, name, kind, attributes, ())
-        decision = result.decision
+        sampler = tracer.sampler
+        known = _builtin_decision(sampler, parent, trace_id)
+        if known is not None:
+            decision, trace_state, added = known, parent.trace_state if parent is not None else None, None
+        else:
+            result = sampler.should_sample(context, trace_id, name, kind, attributes, ())
+            decision, trace_state, added = result.decision, result.trace_state, result.attributes
         if decision is Decision.RECORD_ONLY:  # unusual samplers: the SDK handles them
             return tracer.start_span(name, context=context, kind=kind, attributes=attributes,  # type: ignore[no-any-return]
                                      start_time=start_time)
-        flags = TraceFlags.SAMPLED if decision is Decision.RECORD_AND_SAMPLE else TraceFlags.DEFAULT
-        if random_id:
-            flags |= TraceFlags.RANDOM_TRACE_ID
+        flags = (_SAMPLED if decision is Decision.RECORD_AND_SAMPLE else 0) | (_RANDOM if random_id else 0)
         span_context = SpanContext(trace_id, tracer.id_generator.generate_span_id(), is_remote=False,
-                                   trace_flags=TraceFlags(flags), trace_state=result.trace_state)
+                                   trace_flags=_TRACE_FLAGS[flags], trace_state=trace_state)
         if decision is not Decision.RECORD_AND_SAMPLE:
             return trace.NonRecordingSpan(span_context)
-        if self._sampler_may_add is not False:
-            self._sampler_may_add = not _passes_attributes_through(tracer.sampler)
-            if self._sampler_may_add and result.attributes:
-                attributes = {**attributes, **result.attributes}
+        if self._sampler_may_add is not False and known is None:
+            self._sampler_may_add = not _passes_attributes_through(sampler)
+            if self._sampler_may_add and added:
+                attributes = {**attributes, **added}
         scope = current_scope()  # what TenantSpanProcessor.on_start does, without a second write
         if scope is not None:
             tenant = scope.tenant or lean[0].default_tenant

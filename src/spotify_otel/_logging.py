@@ -28,8 +28,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from opentelemetry import trace
-from opentelemetry._logs import LoggerProvider, LogRecord
-from opentelemetry.context import _SUPPRESS_INSTRUMENTATION_KEY, get_current, get_value
+from opentelemetry._logs import LoggerProvider, LogRecord, SeverityNumber
+from opentelemetry.context import _SUPPRESS_INSTRUMENTATION_KEY, get_current
 from opentelemetry.sdk._logs._internal import LogRecordLimits, std_to_otel
 
 from spotify_otel._encoding_processors import EncodingBatchLogRecordProcessor
@@ -47,6 +47,18 @@ _OTEL_SEVERITY_TEXT = {"WARNING": "WARN", "CRITICAL": "FATAL"}
 def _extra_keys(names: tuple[str, ...]) -> tuple[str, ...]:
     """The ``extra=`` fields among a record's attribute names (usually none or a few), sorted."""
     return tuple(key for key in sorted(set(names) - _RESERVED) if not key.startswith("_"))
+
+
+@functools.lru_cache(maxsize=64)
+def _severity(levelno: int, levelname: str) -> tuple[SeverityNumber, str]:
+    """The OpenTelemetry severity number and text of a ``logging`` level."""
+    return std_to_otel(levelno), _OTEL_SEVERITY_TEXT.get(levelname, levelname)
+
+
+@functools.lru_cache(maxsize=1024)  # bounded: logger names may be made from request data
+def _from_server_logger(name: str) -> bool:
+    """Whether a record of logger ``name`` passes a server logger (which carries the handler too)."""
+    return any(name == server or name.startswith(server + ".") for server in SERVER_LOGGERS)
 
 
 def _extras(record: logging.LogRecord) -> dict[str, Any]:
@@ -87,17 +99,25 @@ class OTLPLogHandler(logging.Handler):
         return self._direct
 
     def handle(self, record: logging.LogRecord) -> bool:
-        """``Handler.handle`` without the handler lock: :meth:`emit` is thread-safe on its own."""
-        if self.filter(record):
-            self.emit(record)
-            return True
-        return False
+        """``Handler.handle`` without the handler lock: :meth:`emit` is thread-safe on its own.
+
+        When the only filter is the once-per-record one :func:`ensure_handlers` adds, it is consulted
+        only for records of the server loggers, the only ones that can reach this handler twice."""
+        filters = self.filters
+        if len(filters) == 1 and type(filters[0]) is _OncePerRecord:
+            if _from_server_logger(record.name) and not filters[0].filter(record):
+                return False
+        elif not self.filter(record):
+            return False
+        self.emit(record)
+        return True
 
     def emit(self, record: logging.LogRecord) -> None:
         # Records logged by the export pipeline itself (the batch processors suppress instrumentation
         # while exporting: "Failed to export ...") would be queued into the pipeline that is failing,
         # and a flush against a dead collector would never run dry. Other handlers still get them.
-        if get_value(_SUPPRESS_INSTRUMENTATION_KEY):
+        context = get_current()
+        if context.get(_SUPPRESS_INSTRUMENTATION_KEY):
             return
         try:
             name = record.name
@@ -115,19 +135,18 @@ class OTLPLogHandler(logging.Handler):
                 attributes[TENANT_ATTRIBUTE] = scope.tenant or self._default_tenant
             body = record.getMessage() if record.args or isinstance(record.msg, str) else str(record.msg)
             timestamp = int(record.created * 1e9)
-            severity = std_to_otel(record.levelno)
-            severity_text = _OTEL_SEVERITY_TEXT.get(record.levelname, record.levelname)
+            severity, severity_text = _severity(record.levelno, record.levelname)
             direct = self._direct_processor()
             if (direct is not None and len(attributes) <= self._direct_max_attributes
                     and getattr(otel_logger, "_is_enabled", None) is not None):
                 if otel_logger._is_enabled():
-                    span_context = trace.get_current_span().get_span_context()
+                    span_context = trace.get_current_span(context).get_span_context()
                     direct.emit_encoded(otel_logger.resource, otel_logger.instrumentation_scope, log_fields(
-                        timestamp, severity.value, severity_text, body, attributes, 0,
+                        timestamp, severity._value_, severity_text, body, attributes, 0,
                         int(span_context.trace_flags), span_context.trace_id, span_context.span_id,
                         time.time_ns()))
                 return
-            otel_logger.emit(LogRecord(timestamp=timestamp, context=get_current(), severity_text=severity_text,
+            otel_logger.emit(LogRecord(timestamp=timestamp, context=context, severity_text=severity_text,
                                        severity_number=severity, body=body, attributes=attributes))
         except Exception:  # a log call must never raise into the application
             self.failures += 1

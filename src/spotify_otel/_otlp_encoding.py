@@ -10,6 +10,7 @@ instrumentation scopes: about 5x cheaper. The output parses to a message equal t
 
 from __future__ import annotations
 
+import functools
 import logging
 import struct
 from collections.abc import Mapping, Sequence
@@ -30,6 +31,8 @@ _resource_cache: dict[Any, bytes] = {}
 _scope_cache: dict[Any, bytes] = {}
 _HAS_IS_REMOTE = 0x100
 _IS_REMOTE = 0x200
+_LOCAL_PARENT = _FIXED32(_HAS_IS_REMOTE)
+_REMOTE_PARENT = _FIXED32(_HAS_IS_REMOTE | _IS_REMOTE)
 
 
 def varint(value: int) -> bytes:
@@ -222,8 +225,7 @@ def group(items: Sequence[Any], encode_one: Any) -> bytes:
 
 def span_flags(parent: Any) -> bytes:
     """The ``flags`` field: whether the parent's remoteness is known, and whether it is remote."""
-    flags = _HAS_IS_REMOTE | (_IS_REMOTE if parent is not None and parent.is_remote else 0)
-    return _FIXED32(flags)
+    return _REMOTE_PARENT if parent is not None and parent.is_remote else _LOCAL_PARENT
 
 
 # -- traces --------------------------------------------------------------------------------------
@@ -233,32 +235,45 @@ def encode_span(span: Any) -> bytes:
 
 
 def _span(span: Any) -> bytes:
-    context = span.get_span_context()
-    parent = span.parent
+    return span_fields(span.get_span_context(), span.parent, span.name, span.kind, span.start_time, span.end_time,
+                       span.attributes, span.dropped_attributes, span.events, span.dropped_events, span.links,
+                       span.dropped_links, span.status)
+
+
+@functools.lru_cache(maxsize=256)  # bounded: span names may carry request data
+def _name_field(name: str | None) -> bytes:
+    return _string(b"\x2a", name)
+
+
+def span_fields(context: Any, parent: Any, name: str | None, kind: Any, start_time: int | None,
+                end_time: int | None, attrs: Any, dropped_attributes: int, events: Sequence[Any],
+                dropped_events: int, links: Sequence[Any], dropped_links: int, status: Any) -> bytes:
+    """The body of one ``Span`` message from its fields (``LeanSpan`` passes its own, without the
+    read-side properties). Enum members are read through ``_value_``: the ``value`` property is a
+    Python-level descriptor call on this interpreter."""
     parts = [b"\x0a\x10", context.trace_id.to_bytes(16, "big"), b"\x12\x08", context.span_id.to_bytes(8, "big")]
     trace_state = context.trace_state
     if trace_state:
         parts.append(_string(b"\x1a", ",".join(f"{k}={v}" for k, v in trace_state.items())))
     if parent is not None:
         parts += (b"\x22\x08", parent.span_id.to_bytes(8, "big"))
-    parts.append(_string(b"\x2a", span.name))
-    parts += (b"\x30", _SMALL[span.kind.value + 1])
-    if span.start_time:
-        parts += (b"\x39", _FIXED64(span.start_time))
-    if span.end_time:
-        parts += (b"\x41", _FIXED64(span.end_time))
-    parts.append(attributes(b"\x4a", span.attributes))
-    if span.dropped_attributes:
-        parts += (b"\x50", varint(span.dropped_attributes))
-    for event in span.events:
+    parts += (_name_field(name), b"\x30", _SMALL[kind._value_ + 1])
+    if start_time:
+        parts += (b"\x39", _FIXED64(start_time))
+    if end_time:
+        parts += (b"\x41", _FIXED64(end_time))
+    parts.append(attributes(b"\x4a", attrs))
+    if dropped_attributes:
+        parts += (b"\x50", varint(dropped_attributes))
+    for event in events:
         body = (b"\x09" + _FIXED64(event.timestamp) if event.timestamp else b"") + _string(b"\x12", event.name)
         body += attributes(b"\x1a", event.attributes)
         if event.dropped_attributes:
             body += b"\x20" + varint(event.dropped_attributes)
         parts.append(_ld(b"\x5a", body))
-    if span.dropped_events:
-        parts += (b"\x60", varint(span.dropped_events))
-    for link in span.links:
+    if dropped_events:
+        parts += (b"\x60", varint(dropped_events))
+    for link in links:
         link_context = link.context
         body = (b"\x0a\x10" + link_context.trace_id.to_bytes(16, "big") + b"\x12\x08"
                 + link_context.span_id.to_bytes(8, "big") + attributes(b"\x22", link.attributes))
@@ -266,13 +281,12 @@ def _span(span: Any) -> bytes:
             body += b"\x28" + varint(link.dropped_attributes)
         body += b"\x35" + span_flags(link_context)
         parts.append(_ld(b"\x6a", body))
-    if span.dropped_links:
-        parts += (b"\x70", varint(span.dropped_links))
-    status = span.status
+    if dropped_links:
+        parts += (b"\x70", varint(dropped_links))
     if status is not None:
-        code = status.status_code.value
+        code = status.status_code._value_
         parts.append(_ld(b"\x7a", _string(b"\x12", status.description) + (b"\x18" + _SMALL[code] if code else b"")))
-    parts += (b"\x85\x01", span_flags(parent))
+    parts += (b"\x85\x01", _REMOTE_PARENT if parent is not None and parent.is_remote else _LOCAL_PARENT)
     return b"".join(parts)
 
 

@@ -181,13 +181,17 @@ def _install_logging(telemetry: Telemetry) -> None:
     _logging.ensure_handlers(handlers)
 
 
+_forks = [0]  # fork() count of this process's lineage: a child's first request warms up again
+os.register_at_fork(after_in_child=lambda: _forks.__setitem__(0, _forks[0] + 1))
+
+
 def _make_warmup(telemetry: Telemetry) -> Callable[[], None]:
-    done_in_pid = [-1]
+    done_after_fork = [-1]  # (a counter read per request instead of os.getpid(), a system call)
 
     def warmup() -> None:
         # Servers may configure logging after init (uvicorn dictConfig): re-attach once per process.
-        if done_in_pid[0] != os.getpid():
-            done_in_pid[0] = os.getpid()
+        if done_after_fork[0] != _forks[0]:
+            done_after_fork[0] = _forks[0]
             _logging.ensure_handlers(telemetry._log_handlers)
             if telemetry.settings.gc_freeze:
                 # What is alive at the first request (modules, routes, the app) lives as long as the

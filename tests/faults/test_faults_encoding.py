@@ -298,3 +298,37 @@ def test_extra_fields_remembered_per_shape_equal_a_fresh_computation(calls: list
         if marked[index % len(marked)]:
             record._spotify_otel_seen_1 = True  # what the once-per-record filter adds
         assert _logging._extras(record) == _extras_reference(record)
+
+
+@pytest.mark.parametrize(("logger_name", "propagates"), [
+    ("bench.api", True),  # an application logger: reaches the handler on the root logger only
+    ("uvicorn.error", True),  # through "uvicorn.error", "uvicorn" and root, all three carrying the handler
+    ("uvicorn.error.child", True),
+    ("gunicorn.access", True),
+    ("gunicorn.error", False),  # gunicorn stops propagation: the handler on the logger itself exports it
+])
+def test_each_record_is_exported_once_whichever_loggers_carry_the_handler(logger_name: str,
+                                                                          propagates: bool) -> None:
+    handler, queued = _direct_handler()
+    logger = logging.getLogger(logger_name)
+    saved = logger.propagate
+    logger.propagate = propagates
+    _logging.ensure_handlers([handler])
+    try:
+        logger.warning("once")
+        assert len(queued) == 1 and type(queued[0]) is _otlp_encoding.Encoded
+        blocked = logging.Filter("someone.else")  # a filter the application added: honoured as before
+        handler.addFilter(blocked)
+        logger.warning("filtered out")
+        assert len(queued) == 1
+    finally:
+        handler.removeFilter(blocked)
+        _logging.remove_handlers([handler])
+        logger.propagate = saved
+
+
+def test_only_server_loggers_and_their_children_can_reach_the_handler_twice() -> None:
+    assert [_logging._from_server_logger(name) for name in (
+        "uvicorn", "uvicorn.error", "uvicorn.access.x", "gunicorn.error", "gunicorn.access")] == [True] * 5
+    assert [_logging._from_server_logger(name) for name in (
+        "gunicorn", "uvicornx", "app.uvicorn", "root", "", "gunicorn.errors")] == [False] * 6

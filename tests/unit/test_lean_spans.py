@@ -18,12 +18,20 @@ from opentelemetry.sdk.trace import SpanLimits, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.sdk.trace.id_generator import RandomIdGenerator
-from opentelemetry.sdk.trace.sampling import ALWAYS_OFF, ALWAYS_ON, Decision, ParentBased, Sampler, SamplingResult
-from opentelemetry.trace import SpanContext, SpanKind, Status, StatusCode, TraceFlags
+from opentelemetry.sdk.trace.sampling import (
+    ALWAYS_OFF,
+    ALWAYS_ON,
+    Decision,
+    ParentBased,
+    Sampler,
+    SamplingResult,
+    TraceIdRatioBased,
+)
+from opentelemetry.trace import SpanContext, SpanKind, Status, StatusCode, TraceFlags, TraceState
 
 from spotify_otel import _otlp_encoding
 from spotify_otel._encoding_processors import EncodingBatchSpanProcessor
-from spotify_otel._lean_spans import LeanSpan, LeanSpanStarter
+from spotify_otel._lean_spans import LeanSpan, LeanSpanStarter, _builtin_decision
 from spotify_otel._tenant_spans import TenantSpanProcessor
 from spotify_otel.tenant import close_scope, current_scope, open_scope, tenant_context
 
@@ -179,10 +187,10 @@ def test_a_failing_encoder_never_raises_into_the_request(provider: TracerProvide
                                                          monkeypatch: pytest.MonkeyPatch) -> None:
     span = LeanSpanStarter(provider.get_tracer("t")).start("GET", context.Context(), SpanKind.SERVER, {})
 
-    def broken(span: Any) -> bytes:
+    def broken(*fields: Any) -> bytes:
         raise RuntimeError("encoder bug")
 
-    monkeypatch.setattr("spotify_otel._lean_spans.encode_span", broken)
+    monkeypatch.setattr("spotify_otel._lean_spans.span_fields", broken)
     span.end()  # logged, not raised
     assert not span.is_recording()
 
@@ -260,3 +268,34 @@ def test_status_rules_are_the_sdks(sequence: list[Any]) -> None:
     (finished,) = sink.get_finished_spans()
     assert (lean.status.status_code, lean.status.description) == (finished.status.status_code,
                                                                   finished.status.description)
+
+
+samplers = st.sampled_from([ALWAYS_ON, ALWAYS_OFF, TraceIdRatioBased(0.5), TraceIdRatioBased(0.0)]).flatmap(
+    lambda leaf: st.sampled_from([leaf, ParentBased(leaf), ParentBased(
+        ALWAYS_OFF, remote_parent_sampled=leaf, remote_parent_not_sampled=ALWAYS_ON,
+        local_parent_sampled=TraceIdRatioBased(0.25), local_parent_not_sampled=leaf)]))
+parents = st.none() | st.builds(
+    SpanContext, trace_id=st.integers(0, 2**128 - 1), span_id=st.integers(0, 2**64 - 1), is_remote=st.booleans(),
+    trace_flags=st.sampled_from([TraceFlags(0), TraceFlags(1), TraceFlags(3)]),
+    trace_state=st.sampled_from([None, TraceState([("vendor", "v1")])]))
+
+
+@FUZZ
+@given(sampler=samplers, parent=parents,  # (and the ratio samplers' bounds exactly: 0.5 and 0.25)
+       trace_id=st.integers(1, 2**128 - 1)
+       | st.sampled_from([2**63, 2**63 - 1, 2**62, 2**62 - 1, 5 << 64 | 2**63, 7 << 64 | 1]))
+def test_builtin_sampler_shortcut_decides_what_the_sampler_decides(sampler: Sampler, parent: SpanContext | None,
+                                                                   trace_id: int) -> None:
+    parent_ctx = trace.set_span_in_context(trace.NonRecordingSpan(parent)) if parent else context.Context()
+    expected = sampler.should_sample(parent_ctx, trace_id, "GET", SpanKind.SERVER, {"a": 1}, ())
+    valid_parent = parent if parent is not None and parent.is_valid else None
+    assert _builtin_decision(sampler, valid_parent, trace_id) is expected.decision
+    # the trace state the starter then gives the span, and the attributes it keeps, are the sampler's
+    assert (valid_parent.trace_state if valid_parent is not None else None) == expected.trace_state
+    assert expected.decision is Decision.DROP or dict(expected.attributes) == {"a": 1}
+
+
+def test_other_samplers_are_asked() -> None:
+    assert _builtin_decision(TaggingSampler(), None, 1) is None
+    assert _builtin_decision(ParentBased(TaggingSampler()), None, 1) is None
+    assert _builtin_decision(ParentBased(ParentBased(ALWAYS_ON)), None, 1) is None
