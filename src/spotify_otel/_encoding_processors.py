@@ -33,8 +33,9 @@ class _QueuesEncoded:
     With the collector down the queue stays full, and the SDK's ``emit`` then pays, for every record, a
     "Queue full" warning (a ``logging`` record its duplicate filter throws away) and one addition to its
     ``processed{error.type=queue_full}`` counter: measured, a Django request's CPU went from 102 to 145 us
-    (span and log record dropped), while the application can least afford it. Here a record arriving at a full queue is queued the
-    SDK's way (the deque's bound pushes the oldest out) and counted in a plain integer; the count goes to
+    (span and log record dropped), while the application can least afford it. Here a record arriving at
+    a full queue is queued the SDK's way (the deque's bound pushes the oldest out) and counted in a plain
+    integer; the count goes to
     the SDK's counter, with one warning, at most every ``REPORT_DROPS_EVERY_S``, at the next record
     that finds room, before every metric collection (:meth:`report_drops`), on flush and on shutdown.
     """
