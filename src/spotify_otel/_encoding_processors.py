@@ -6,7 +6,7 @@ oldest generation, whose collections then scan the whole application heap every 
 ms pauses at a few thousand requests per second: the p99 of an instrumented service). Encoding at
 the end (the same work the exporter would do later, on the same core) queues one small object per
 record instead; the originals die young. Everything else (queue bound, batching, fork handling,
-flush and shutdown) is the SDK's.
+flush and shutdown) is the SDK's, except the accounting of records dropped on a full queue (below).
 """
 
 from __future__ import annotations
@@ -35,9 +35,9 @@ class _QueuesEncoded:
     ``processed{error.type=queue_full}`` counter: measured, a Django request's CPU went from 102 to 145 us
     (span and log record dropped), while the application can least afford it. Here a record arriving at
     a full queue is queued the SDK's way (the deque's bound pushes the oldest out) and counted in a plain
-    integer; the count goes to
-    the SDK's counter, with one warning, at most every ``REPORT_DROPS_EVERY_S``, at the next record
-    that finds room, before every metric collection (:meth:`report_drops`), on flush and on shutdown.
+    integer; the count goes to the SDK's counter, with one warning, at most every
+    ``REPORT_DROPS_EVERY_S``, at the next record that finds room, before every metric collection
+    (:meth:`report_drops`), on flush and on shutdown.
     """
 
     _batch_processor: Any

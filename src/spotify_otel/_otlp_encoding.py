@@ -286,7 +286,7 @@ def span_fields(context: Any, parent: Any, name: str | None, kind: Any, start_ti
     if status is not None:
         code = status.status_code._value_
         parts.append(_ld(b"\x7a", _string(b"\x12", status.description) + (b"\x18" + _SMALL[code] if code else b"")))
-    parts += (b"\x85\x01", _REMOTE_PARENT if parent is not None and parent.is_remote else _LOCAL_PARENT)
+    parts += (b"\x85\x01", span_flags(parent))
     return b"".join(parts)
 
 

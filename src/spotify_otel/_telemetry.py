@@ -149,15 +149,21 @@ def _export_observability(telemetry: Telemetry) -> None:
 
     def observe(field: str) -> Callable[[CallbackOptions], Iterable[Observation]]:
         def callback(options: CallbackOptions) -> Iterable[Observation]:
-            if field == "exported":  # once per collection, before the SDK's synchronous counters are read:
-                _report_drops(providers)  # records dropped on a full queue are counted in bulk
             return [Observation(getattr(exporter.counters, field), {"signal": signal})
                     for signal, exporter in exporters.items() if exporter is not None]
 
         return callback
 
+    exported = observe("exported")
+
+    def exported_after_drop_report(options: CallbackOptions) -> Iterable[Observation]:
+        # Callbacks run at each collection before the SDK's synchronous counters are read: the records the
+        # full-queue path counted in bulk reach otel.sdk.processor.*.processed in the same collection.
+        _report_drops(providers)
+        return exported(options)
+
     telemetry.meter.create_observable_counter(
-        "spotify.otel.exported", callbacks=[observe("exported")], unit="{item}",
+        "spotify.otel.exported", callbacks=[exported_after_drop_report], unit="{item}",
         description="Spans, metric points and log records exported successfully by this process.")
     telemetry.meter.create_observable_counter(
         "spotify.otel.export.failed", callbacks=[observe("failed_items")], unit="{item}",

@@ -313,11 +313,11 @@ def test_each_record_is_exported_once_whichever_loggers_carry_the_handler(logger
     logger = logging.getLogger(logger_name)
     saved = logger.propagate
     logger.propagate = propagates
+    blocked = logging.Filter("someone.else")  # a filter the application added: honoured as before
     _logging.ensure_handlers([handler])
     try:
         logger.warning("once")
         assert len(queued) == 1 and type(queued[0]) is _otlp_encoding.Encoded
-        blocked = logging.Filter("someone.else")  # a filter the application added: honoured as before
         handler.addFilter(blocked)
         logger.warning("filtered out")
         assert len(queued) == 1

@@ -14,7 +14,6 @@ from opentelemetry.sdk._shared_internal import BatchProcessor
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
-from spotify_otel import _encoding_processors
 from spotify_otel._encoding_processors import EncodingBatchLogRecordProcessor, EncodingBatchSpanProcessor
 from spotify_otel._otlp_encoding import Encoded
 
@@ -113,7 +112,7 @@ def test_drops_are_reported_once_there_is_room_again_and_at_flush(stuck: Any,
     for duplicate_filter in logging.getLogger("opentelemetry.sdk._shared_internal").filters:
         duplicate_filter.last_log = None  # type: ignore[attr-defined]  # the SDK's: one per 20 s window
     _fill_until_the_exporter_holds_a_batch(processor, exporter)
-    _encoding_processors_next_report_far_away(processor)
+    _postpone_reports(processor)
     with caplog.at_level(logging.WARNING, "opentelemetry.sdk._shared_internal"):
         for index in range(QUEUE + 5):
             processor.emit_encoded(RESOURCE, None, b"%d" % index)
@@ -122,7 +121,7 @@ def test_drops_are_reported_once_there_is_room_again_and_at_flush(stuck: Any,
         processor.emit_encoded(RESOURCE, None, b"room")  # the first record that finds room reports them
         assert metrics.drops == [5]
         assert caplog.records[0].getMessage() == "Queue full, dropping Span."
-        _encoding_processors_next_report_far_away(processor)
+        _postpone_reports(processor)
         for index in range(QUEUE + 2):  # full again (QUEUE - 1 fit after "room")
             processor.emit_encoded(RESOURCE, None, b"%d" % index)
         assert metrics.drops == [5]
@@ -131,7 +130,7 @@ def test_drops_are_reported_once_there_is_room_again_and_at_flush(stuck: Any,
         assert metrics.drops == [5, 3]
 
 
-def _encoding_processors_next_report_far_away(processor: Any) -> None:
+def _postpone_reports(processor: Any) -> None:
     processor._next_report = float("inf")
 
 
@@ -151,6 +150,3 @@ def test_log_processor_takes_the_same_path() -> None:
         exporter.release.set()
         processor.shutdown()
 
-
-def test_reporting_interval_is_short() -> None:
-    assert 0 < _encoding_processors.REPORT_DROPS_EVERY_S <= 1.0
