@@ -21,6 +21,7 @@ from opentelemetry.sdk._logs.export import BatchLogRecordProcessor
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
+from spotify_otel._forks import FORKS
 from spotify_otel._otlp_encoding import Encoded, encode_log, encode_span
 
 _sdk_logger = logging.getLogger("opentelemetry.sdk._shared_internal")  # the SDK's "Queue full" warning
@@ -37,7 +38,9 @@ class _QueuesEncoded:
     a full queue is queued the SDK's way (the deque's bound pushes the oldest out) and counted in a plain
     integer; the count goes to the SDK's counter, with one warning, at most every
     ``REPORT_DROPS_EVERY_S``, at the next record that finds room, before every metric collection
-    (:meth:`report_drops`), on flush and on shutdown.
+    (:meth:`report_drops`), on flush and on shutdown. A record with room in the queue is queued as the
+    SDK's ``emit`` does, minus its ``os.getpid()`` per record: the process's fork count says when to go
+    through the SDK's ``emit`` (its re-initialisation after a fork), as does a shut-down processor.
     """
 
     _batch_processor: Any
@@ -45,6 +48,7 @@ class _QueuesEncoded:
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._pending_drops = 0
+        self._forks_seen = FORKS[0]
         self._drops_lock = threading.Lock()
         self._next_report = 0.0
 
@@ -54,8 +58,11 @@ class _QueuesEncoded:
 
     def _enqueue(self, item: Any) -> None:
         batch = self._batch_processor
+        if batch._shutdown or self._forks_seen != FORKS[0]:
+            self._enqueue_sdk(item)
+            return
         queue = batch._queue
-        if len(queue) == batch._max_queue_size and not batch._shutdown and batch._pid == os.getpid():
+        if len(queue) == batch._max_queue_size:
             queue.appendleft(item)  # a bounded deque: the oldest record goes, as in the SDK's emit
             with self._drops_lock:
                 self._pending_drops += 1
@@ -66,7 +73,18 @@ class _QueuesEncoded:
             return
         if self._pending_drops:
             self.report_drops()
+        # The SDK's emit from here on, without its os.getpid() (the fork count above stands in for it).
+        queue.appendleft(item)
+        if len(queue) >= batch._max_export_batch_size and not batch._worker_awaken.is_set():
+            batch._worker_awaken.set()
+
+    def _enqueue_sdk(self, item: Any) -> None:
+        """The SDK's emit: after shutdown (its accounting) and at the first record after a fork (its
+        re-initialisation, if its own fork hook has not done it)."""
+        batch = self._batch_processor
         batch.emit(item)
+        if not batch._shutdown and batch._pid == os.getpid():
+            self._forks_seen = FORKS[0]
 
     def report_drops(self) -> None:
         """Hand the records dropped since the last report to the SDK's counter (and log one warning)."""

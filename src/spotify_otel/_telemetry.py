@@ -22,6 +22,7 @@ from opentelemetry.sdk.resources import ProcessResourceDetector
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
 from spotify_otel import _logging, tenant
+from spotify_otel._forks import FORKS
 from spotify_otel._http_metrics import HttpServerMetrics
 from spotify_otel._providers import Providers, build_providers
 from spotify_otel._resource import build_resource
@@ -187,17 +188,13 @@ def _install_logging(telemetry: Telemetry) -> None:
     _logging.ensure_handlers(handlers)
 
 
-_forks = [0]  # fork() count of this process's lineage: a child's first request warms up again
-os.register_at_fork(after_in_child=lambda: _forks.__setitem__(0, _forks[0] + 1))
-
-
 def _make_warmup(telemetry: Telemetry) -> Callable[[], None]:
-    done_after_fork = [-1]  # (a counter read per request instead of os.getpid(), a system call)
+    done_after_fork = [-1]  # compared with the fork count: a child's first request warms up again
 
     def warmup() -> None:
         # Servers may configure logging after init (uvicorn dictConfig): re-attach once per process.
-        if done_after_fork[0] != _forks[0]:
-            done_after_fork[0] = _forks[0]
+        if done_after_fork[0] != FORKS[0]:
+            done_after_fork[0] = FORKS[0]
             _logging.ensure_handlers(telemetry._log_handlers)
             if telemetry.settings.gc_freeze:
                 # What is alive at the first request (modules, routes, the app) lives as long as the

@@ -210,7 +210,7 @@ def _direct_handler() -> tuple[OTLPLogHandler, list[Any]]:
     provider = LoggerProvider(resource=RESOURCE, shutdown_on_exit=False)
     processor = EncodingBatchLogRecordProcessor(Sink(), schedule_delay_millis=600_000)
     queued: list[Any] = []
-    processor._batch_processor.emit = queued.append  # type: ignore[method-assign]
+    processor._enqueue = queued.append  # type: ignore[method-assign]  # what would go to the batch queue
     original = processor.on_emit
 
     def on_emit(log_record: Any) -> None:  # the SDK path: tagged so tests can tell the two apart

@@ -4,6 +4,7 @@ and a counter addition for every record on the request thread."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 from collections.abc import Iterator
@@ -15,6 +16,7 @@ from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
 from spotify_otel._encoding_processors import EncodingBatchLogRecordProcessor, EncodingBatchSpanProcessor
+from spotify_otel._forks import FORKS
 from spotify_otel._otlp_encoding import Encoded
 
 RESOURCE = Resource.create({"service.name": "full-queue"})
@@ -44,9 +46,11 @@ class CountingMetrics:
 
     def __init__(self) -> None:
         self.drops: list[int] = []
+        self.error_types: list[str] = []
 
     def drop_items(self, count: int, error_type: str = "queue_full") -> None:
         self.drops.append(count)
+        self.error_types.append(error_type)
 
     def finish_items(self, count: int) -> None:
         return None
@@ -150,3 +154,84 @@ def test_log_processor_takes_the_same_path() -> None:
         exporter.release.set()
         processor.shutdown()
 
+
+
+def _hold_the_worker(batch: Any) -> threading.Event:
+    """Give the batch processor a wake-up event its worker does not wait on (it keeps sleeping on the
+    old one, returned): the test then sees every wake-up the emit path asks for."""
+    asleep_on = batch._worker_awaken
+    batch._worker_awaken = threading.Event()
+    return asleep_on  # type: ignore[no-any-return]
+
+
+def test_with_room_the_queue_and_the_wake_ups_are_the_sdk_emits() -> None:
+    exporter, reference_exporter = StuckExporter(), StuckExporter()
+    processor = EncodingBatchSpanProcessor(exporter, max_queue_size=64, max_export_batch_size=QUEUE,
+                                           schedule_delay_millis=600_000)
+    reference = BatchProcessor(reference_exporter, schedule_delay_millis=600_000, max_export_batch_size=QUEUE,
+                               export_timeout_millis=1000, max_queue_size=64, exporting="Span",
+                               metrics=CountingMetrics())
+    batch = processor._batch_processor
+    sleeping = [_hold_the_worker(batch), _hold_the_worker(reference)]
+    try:
+        for index in range(3 * QUEUE):
+            item = Encoded(RESOURCE, None, b"%d" % index)
+            processor._enqueue(item)
+            reference.emit(item)
+            assert list(batch._queue) == list(reference._queue)
+            assert batch._worker_awaken.is_set() == reference._worker_awaken.is_set() == (index >= QUEUE - 1)
+            batch._worker_awaken.clear()  # as the worker does when it wakes
+            reference._worker_awaken.clear()
+    finally:
+        for processor_batch, asleep_on in zip((batch, reference), sleeping, strict=True):
+            processor_batch._worker_awaken = asleep_on
+        exporter.release.set()
+        reference_exporter.release.set()
+        processor.shutdown()
+        reference.shutdown()
+
+
+@contextlib.contextmanager
+def _forked() -> Iterator[None]:
+    """The fork count moved on, as in a child process (restored afterwards)."""
+    FORKS[0] += 1
+    try:
+        yield
+    finally:
+        FORKS[0] -= 1
+
+
+def test_the_first_record_after_a_fork_goes_through_the_sdk_reinitialisation(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    exporter = StuckExporter()
+    processor = EncodingBatchSpanProcessor(exporter, max_queue_size=64, max_export_batch_size=64,
+                                           schedule_delay_millis=600_000)
+    batch = processor._batch_processor
+    try:
+        processor.emit_encoded(RESOURCE, None, b"parent")
+        # what a child process sees: the parent's queue and pid, the fork count moved on (this test
+        # skips the SDK's own fork hook, which would have re-initialised the processor already)
+        batch._pid = -1
+        with _forked():
+            processor.emit_encoded(RESOURCE, None, b"child")
+            assert [item.framed for item in batch._queue] == [Encoded(RESOURCE, None, b"child").framed]
+            assert batch._pid > 0 and processor._forks_seen == FORKS[0]
+            monkeypatch.setattr(batch, "emit", None)  # from now on the SDK's emit is not needed
+            processor.emit_encoded(RESOURCE, None, b"child 2")
+            assert len(batch._queue) == 2
+    finally:
+        exporter.release.set()
+        processor.shutdown()
+
+
+def test_records_after_shutdown_are_the_sdks_to_count() -> None:
+    exporter = StuckExporter()
+    processor = EncodingBatchSpanProcessor(exporter, max_queue_size=QUEUE, max_export_batch_size=QUEUE,
+                                           schedule_delay_millis=600_000)
+    metrics = CountingMetrics()
+    processor._batch_processor._metrics = metrics  # type: ignore[assignment]
+    exporter.release.set()
+    processor.shutdown()
+    processor.emit_encoded(RESOURCE, None, b"late")
+    assert len(processor._batch_processor._queue) == 0
+    assert metrics.error_types == ["already_shutdown"]
