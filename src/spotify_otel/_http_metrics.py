@@ -7,13 +7,13 @@ carry ``tenant.id``, so their own metrics are switched off and these replace the
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from opentelemetry.metrics import CallbackOptions, Meter, Observation
 
 from spotify_otel._lean_histogram import LeanHistogram
 from spotify_otel._tenant_limits import TenantLimits
-from spotify_otel.metrics.accounting import RequestAccounting
+from spotify_otel.metrics.accounting import RequestAccounting, no_cpu_clock
 from spotify_otel.tenant import TENANT_ATTRIBUTE
 
 DURATION = "http.server.request.duration"
@@ -37,6 +37,8 @@ class HttpServerMetrics:
 
     def __init__(self, meter: Meter, limits: TenantLimits, accounting: RequestAccounting | None = None) -> None:
         self.accounting = accounting
+        # read by the middlewares around each request (nothing to read when nothing is accounted)
+        self.cpu_clock: Callable[[], float] = accounting.cpu_clock if accounting is not None else no_cpu_clock
         self._duration = meter.create_histogram(
             DURATION, unit="s", description="Duration of HTTP server requests.",
             explicit_bucket_boundaries_advisory=list(DURATION_BUCKETS),

@@ -158,6 +158,10 @@ PARAMS: tuple[Param, ...] = (
     Param("slo_latency_threshold_ms", p.number(float, 1, 600_000), 300.0,
           "Latency objective: requests faster than this are `sla.latency=good` in `spotify.sla.requests`.",
           _ours("SLO_LATENCY_THRESHOLD_MS")),
+    Param("cost_cpu_time", p.parse_bool, True,
+          "Measure each request's thread CPU time for `spotify.cost.cpu_time` and the CPU part of "
+          "`spotify.cost.estimated` (two CPU-clock reads per request: system calls on Linux; off: the metric "
+          "is not exported).", _ours("COST_CPU_TIME")),
     Param("cost_per_request", p.number(float, 0, 1e6), 0.00001, "Cost model: USD per request.",
           _ours("COST_PER_REQUEST")),
     Param("cost_per_cpu_second", p.number(float, 0, 1e6), 0.00005, "Cost model: USD per CPU second.",

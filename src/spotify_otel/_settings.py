@@ -70,6 +70,7 @@ class Settings:
     log_level: int
     json_logs: bool
     slo_latency_threshold_ms: float
+    cost_cpu_time: bool
     cost_per_request: float
     cost_per_cpu_second: float
     cost_per_gb: float

@@ -286,7 +286,7 @@ def _build(settings: Settings, app: Any) -> Telemetry:
     if providers.meter_provider is not None:
         accounting = RequestAccounting(
             telemetry.meter, telemetry.limits, settings.slo_latency_threshold_ms / 1000, settings.cost_per_request,
-            settings.cost_per_cpu_second, settings.cost_per_gb,
+            settings.cost_per_cpu_second, settings.cost_per_gb, settings.cost_cpu_time,
         )
         http_metrics = HttpServerMetrics(telemetry.meter, telemetry.limits, accounting)
     _install_logging(telemetry)

@@ -130,11 +130,11 @@ class TenantDjangoMiddleware(HybridMiddleware):
         except Exception:
             tenant = None
         token = open_scope(tenant)
-        active = None
-        if server.metrics is not None:
-            active = server.metrics.started(normalize_method(request.method or ""),
-                                            scheme or request.scheme or "http", tenant)
-        return token, active, time.perf_counter(), time.thread_time()
+        metrics = server.metrics
+        if metrics is None:
+            return token, None, time.perf_counter(), 0.0
+        active = metrics.started(normalize_method(request.method or ""), scheme or request.scheme or "http", tenant)
+        return token, active, time.perf_counter(), metrics.cpu_clock()
 
     def _after(self, request: Any, state: tuple[Any, Any, float, float], status: int, error_type: str | None,
                response: Any) -> None:
@@ -150,7 +150,7 @@ class TenantDjangoMiddleware(HybridMiddleware):
                 error_type = error_type or getattr(request, "_spotify_otel_error", None)
                 server.metrics.finished(active, time.perf_counter() - start, status, route,
                                         scope.tenant if scope is not None else None, error_type,
-                                        time.thread_time() - cpu_start, int(length) if length.isdigit() else 0,
+                                        server.metrics.cpu_clock() - cpu_start, int(length) if length.isdigit() else 0,
                                         len(body))
         finally:
             close_scope(token)

@@ -115,7 +115,7 @@ class TenantASGIMiddleware:
         error_type: str | None = None
         active = None
         start = time.perf_counter()
-        cpu_start = time.thread_time()
+        cpu_start = metrics.cpu_clock() if metrics is not None else 0.0
         try:
             if metrics is not None:
                 active = metrics.started(normalize_method(scope.get("method", "")), scope.get("scheme", "http"),
@@ -139,6 +139,6 @@ class TenantASGIMiddleware:
                     bound = current_scope()
                     metrics.finished(active, time.perf_counter() - start, status, _route(scope),
                                      bound.tenant if bound is not None else tenant, error_type,
-                                     time.thread_time() - cpu_start, _content_length(view), bytes_out)
+                                     metrics.cpu_clock() - cpu_start, _content_length(view), bytes_out)
             finally:
                 close_scope(token)
