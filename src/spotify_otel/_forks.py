@@ -12,4 +12,5 @@ def _after_in_child() -> None:
     FORKS[0] += 1
 
 
-os.register_at_fork(after_in_child=_after_in_child)
+if hasattr(os, "register_at_fork"):  # POSIX; elsewhere there is no fork and the count stays 0
+    os.register_at_fork(after_in_child=_after_in_child)
