@@ -115,3 +115,16 @@ class ServerProcess:
     def output(self) -> str:
         self._log.flush()
         return Path(self._log.name).read_text(errors="replace")
+
+
+def configure_django_once() -> None:
+    """In-process Django for tests that drive a ``WSGIHandler`` themselves: minimal settings (no apps,
+    no database, logging left alone), configured once per process; each test module overrides what it
+    needs with ``override_settings``."""
+    import django
+    from django.conf import settings
+
+    if not settings.configured:
+        settings.configure(SECRET_KEY="test-only", INSTALLED_APPS=[], DATABASES={}, USE_TZ=True,
+                           LOGGING_CONFIG=None)
+        django.setup()

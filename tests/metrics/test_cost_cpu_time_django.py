@@ -9,9 +9,8 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
-import django
 import pytest
-from django.conf import settings
+from _support import configure_django_once
 from django.core.handlers.wsgi import WSGIHandler
 from django.http import HttpRequest, HttpResponse
 from django.test.utils import override_settings
@@ -44,10 +43,7 @@ class Urls:
 
 @pytest.fixture(scope="module", autouse=True)
 def site() -> Iterator[None]:
-    if not settings.configured:
-        settings.configure(SECRET_KEY="test-only", INSTALLED_APPS=[], DATABASES={}, USE_TZ=True,
-                           LOGGING_CONFIG=None)
-        django.setup()
+    configure_django_once()
     with override_settings(ROOT_URLCONF=Urls, ALLOWED_HOSTS=["testserver"], DEBUG=False,
                            MIDDLEWARE=[_django_middleware.__name__ + ".TenantDjangoMiddleware"]):
         yield

@@ -10,9 +10,9 @@ import sys
 from collections.abc import Callable, Iterator
 from typing import Any
 
-import django
 import hypothesis
 import pytest
+from _support import configure_django_once
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.conf import settings
 from django.core.handlers.asgi import ASGIHandler
@@ -143,10 +143,7 @@ def stack(span_middleware: str) -> list[str]:
 # -- fixtures -------------------------------------------------------------------------------------
 @pytest.fixture(scope="module", autouse=True)
 def site() -> Iterator[None]:
-    if not settings.configured:
-        settings.configure(SECRET_KEY="test-only", INSTALLED_APPS=[], DATABASES={}, USE_TZ=True,
-                           LOGGING_CONFIG=None)
-        django.setup()
+    configure_django_once()
     use_stable_http_semconv()
     with override_settings(ROOT_URLCONF=Urls, ALLOWED_HOSTS=["testserver", "127.0.0.1"], DEBUG=False,
                            MIDDLEWARE=[]):
