@@ -11,6 +11,8 @@ Suites:
   export            span end -> arrival at the collector, defaults and low-latency setting (FastAPI, at half
                     of spotify-otel's saturation rate)
   memory            RSS growth over many requests from 10k tenants with the collector down (FastAPI)
+  tradeoffs         (not in the default set) Django throughput with the settings that trade telemetry for
+                    speed: SPOTIFY_OTEL_LOG_LEVEL=WARNING, SPOTIFY_OTEL_COST_CPU_TIME=false, both
 """
 
 from __future__ import annotations
@@ -26,12 +28,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.harness import export_latency, memory, throughput
 from benchmarks.harness.load import wrk_path
-from benchmarks.harness.servers import LOAD_CPU, pin_this_process, variants
+from benchmarks.harness.servers import LOAD_CPU, pin_this_process, tradeoff_variants, variants
 from benchmarks.harness.stats import median, table
 from spotify_otel.receiver import OTLPReceiver, TelemetryStore
 
 ALL_SUITES = ("fastapi", "django", "latency", "export", "memory")
 QUICK_SUITES = ("fastapi", "export")
+OPTIONAL_SUITES = ("tradeoffs",)
 
 
 def log(message: str) -> None:
@@ -61,7 +64,9 @@ def machine() -> str:
 def parse(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="smoke run: 1 round of 1 s, suites fastapi+export")
-    parser.add_argument("--suites", default=None, help=f"comma-separated, from {','.join(ALL_SUITES)}")
+    parser.add_argument("--suites", default=None,
+                        help=f"comma-separated, from {','.join(ALL_SUITES + OPTIONAL_SUITES)} (default: all but "
+                             f"{','.join(OPTIONAL_SUITES)})")
     parser.add_argument("--rounds", type=int, default=None, help="alternating rounds (default 5, quick 1)")
     parser.add_argument("--duration", type=float, default=None, help="seconds per measurement (default 10)")
     parser.add_argument("--connections", type=int, default=32, help="wrk connections when saturating")
@@ -75,9 +80,9 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     args.rounds = args.rounds or (1 if args.quick else 5)
     args.duration = args.duration or (1.0 if args.quick else 10.0)
     chosen = args.suites.split(",") if args.suites else list(QUICK_SUITES if args.quick else ALL_SUITES)
-    unknown = set(chosen) - set(ALL_SUITES)
+    unknown = set(chosen) - set(ALL_SUITES + OPTIONAL_SUITES)
     if unknown:
-        parser.error(f"unknown suites {sorted(unknown)}; choose from {', '.join(ALL_SUITES)}")
+        parser.error(f"unknown suites {sorted(unknown)}; choose from {', '.join(ALL_SUITES + OPTIONAL_SUITES)}")
     args.suites = chosen
     return args
 
@@ -95,19 +100,21 @@ def main(argv: list[str] | None = None) -> int:
     bare_rps: float | None = args.bare_rps
     spotify_rps: float | None = None
     with OTLPReceiver(store=TelemetryStore(max_items=20_000)) as rx:
-        for framework in ("fastapi", "django"):
-            if framework not in args.suites:
+        for suite, framework, chosen_variants in (("fastapi", "fastapi", variants("fastapi")),
+                                                  ("django", "django", variants("django")),
+                                                  ("tradeoffs", "django", tradeoff_variants("django"))):
+            if suite not in args.suites:
                 continue
-            log(f"\n## Throughput: {framework} ({args.rounds} rounds x {args.duration:.0f} s, "
-                f"{args.connections} connections)")
-            servers = throughput.start_all(variants(framework), rx.grpc_endpoint)
+            log(f"\n## Throughput: {framework}{' settings' if suite == 'tradeoffs' else ''} ({args.rounds} rounds x "
+                f"{args.duration:.0f} s, {args.connections} connections)")
+            servers = throughput.start_all(chosen_variants, rx.grpc_endpoint)
             try:
                 result = throughput.throughput(servers, args.rounds, args.duration, args.connections, log)
                 rx.store.clear()
             finally:
                 throughput.stop_all(servers)
             log("\n" + throughput.throughput_table(result, list(servers)))
-            if framework == "fastapi":
+            if suite == "fastapi":
                 bare_rps, spotify_rps = median(result.rps("bare")), median(result.rps("spotify"))
         rate = (bare_rps or 4000.0) / 2
         if "latency" in args.suites:

@@ -51,6 +51,21 @@ def variants(framework: str) -> list[Variant]:
     ]
 
 
+def tradeoff_variants(framework: str) -> list[Variant]:
+    """Uninstrumented, spotify-otel defaults, and the settings that trade telemetry for throughput
+    (docs/configuration.md, "What the defaults cost"): INFO records not exported, no thread CPU clock,
+    both."""
+    warn_logs = {"SPOTIFY_OTEL_LOG_LEVEL": "WARNING"}
+    no_cpu_clock = {"SPOTIFY_OTEL_COST_CPU_TIME": "false"}
+    return [
+        Variant("bare", framework, f"{framework}_bare"),
+        Variant("spotify", framework, f"{framework}_spotify"),
+        Variant("spotify-warn-logs", framework, f"{framework}_spotify", warn_logs),
+        Variant("spotify-no-cpu-clock", framework, f"{framework}_spotify", no_cpu_clock),
+        Variant("spotify-both", framework, f"{framework}_spotify", {**warn_logs, **no_cpu_clock}),
+    ]
+
+
 def free_port() -> int:
     """A TCP port free on 127.0.0.1 right now."""
     with socket.socket() as sock:

@@ -12,6 +12,14 @@ from benchmarks.harness.stats import median, ratio, table
 RATIOS = (("spotify", "bare"), ("spotify", "vanilla"), ("spotify-sampled", "bare"), ("vanilla", "bare"))
 
 
+def ratio_pairs(names: list[str]) -> list[tuple[str, str]]:
+    """The ratios reported for these variants: :data:`RATIOS`, then any other variant against bare."""
+    pairs = [(a, b) for a, b in RATIOS if a in names and b in names]
+    if "bare" in names:
+        pairs += [(name, "bare") for name in names if name != "bare" and (name, "bare") not in pairs]
+    return pairs
+
+
 @dataclass
 class Rounds:
     """Results per round, keyed by variant name."""
@@ -62,8 +70,7 @@ def throughput(servers: dict[str, Server], rounds: int, duration: float, connect
             current[name] = run_wrk(servers[name].url, duration, connections)
         result.results.append(current)
         rps = "  ".join(f"{n}={current[n].rps:.0f}" for n in names)
-        ratios = "  ".join(f"{a}/{b}={ratio(current[a].rps, current[b].rps):.2f}" for a, b in RATIOS
-                           if a in current and b in current)
+        ratios = "  ".join(f"{a}/{b}={ratio(current[a].rps, current[b].rps):.2f}" for a, b in ratio_pairs(names))
         log(f"  round {index + 1}: req/s {rps} | {ratios}")
     return result
 
@@ -74,7 +81,7 @@ def throughput_table(result: Rounds, names: list[str]) -> str:
                                 for n in names]
     text = table(["variant", "median req/s", "ratio of medians vs bare"], rows)
     ratio_rows = [[f"{a} / {b}", median(result.ratios(a, b)), min(result.ratios(a, b), default=0.0),
-                   max(result.ratios(a, b), default=0.0)] for a, b in RATIOS if a in names and b in names]
+                   max(result.ratios(a, b), default=0.0)] for a, b in ratio_pairs(names)]
     return text + "\n\n" + table(["per-round ratio", "median", "min", "max"], ratio_rows)
 
 
