@@ -22,7 +22,7 @@ from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
 from spotify_otel._forks import FORKS
-from spotify_otel._otlp_encoding import Encoded, encode_log, encode_span
+from spotify_otel._otlp_encoding import Encoded, encode_log, encode_span, encoded_framed
 
 _sdk_logger = logging.getLogger("opentelemetry.sdk._shared_internal")  # the SDK's "Queue full" warning
 REPORT_DROPS_EVERY_S = 0.25
@@ -55,6 +55,10 @@ class _QueuesEncoded:
     def emit_encoded(self, resource: Any, instrumentation_scope: Any, payload: bytes) -> None:
         """Queue a record the caller encoded itself (``LeanSpan.end``, ``OTLPLogHandler``'s direct path)."""
         self._enqueue(Encoded(resource, instrumentation_scope, payload))
+
+    def emit_framed(self, resource: Any, instrumentation_scope: Any, framed: bytes) -> None:
+        """Queue a record the caller encoded and framed itself (``OTLPLogHandler``'s direct path)."""
+        self._enqueue(encoded_framed(resource, instrumentation_scope, framed))
 
     def _enqueue(self, item: Any) -> None:
         batch = self._batch_processor

@@ -33,7 +33,7 @@ from opentelemetry.context import _SUPPRESS_INSTRUMENTATION_KEY, get_current
 from opentelemetry.sdk._logs._internal import LogRecordLimits, std_to_otel
 
 from spotify_otel._encoding_processors import EncodingBatchLogRecordProcessor
-from spotify_otel._otlp_encoding import log_fields
+from spotify_otel._otlp_encoding import framed_log, severity_fields
 from spotify_otel.tenant import TENANT_ATTRIBUTE, current_scope
 
 SERVER_LOGGERS = ("uvicorn", "uvicorn.error", "uvicorn.access", "gunicorn.error", "gunicorn.access")
@@ -50,9 +50,10 @@ def _extra_keys(names: tuple[str, ...]) -> tuple[str, ...]:
 
 
 @functools.lru_cache(maxsize=64)
-def _severity(levelno: int, levelname: str) -> tuple[SeverityNumber, str]:
-    """The OpenTelemetry severity number and text of a ``logging`` level."""
-    return std_to_otel(levelno), _OTEL_SEVERITY_TEXT.get(levelname, levelname)
+def _severity(levelno: int, levelname: str) -> tuple[SeverityNumber, str, bytes]:
+    """The OpenTelemetry severity number and text of a ``logging`` level, and their encoded fields."""
+    number, text = std_to_otel(levelno), _OTEL_SEVERITY_TEXT.get(levelname, levelname)
+    return number, text, severity_fields(number._value_, text)
 
 
 @functools.lru_cache(maxsize=1024)  # bounded: logger names may be made from request data
@@ -135,16 +136,15 @@ class OTLPLogHandler(logging.Handler):
                 attributes[TENANT_ATTRIBUTE] = scope.tenant or self._default_tenant
             body = record.getMessage() if record.args or isinstance(record.msg, str) else str(record.msg)
             timestamp = int(record.created * 1e9)
-            severity, severity_text = _severity(record.levelno, record.levelname)
+            severity, severity_text, severity_encoded = _severity(record.levelno, record.levelname)
             direct = self._direct_processor()
             if (direct is not None and len(attributes) <= self._direct_max_attributes
                     and getattr(otel_logger, "_is_enabled", None) is not None):
                 if otel_logger._is_enabled():
                     span_context = trace.get_current_span(context).get_span_context()
-                    direct.emit_encoded(otel_logger.resource, otel_logger.instrumentation_scope, log_fields(
-                        timestamp, severity._value_, severity_text, body, attributes, 0,
-                        int(span_context.trace_flags), span_context.trace_id, span_context.span_id,
-                        time.time_ns()))
+                    direct.emit_framed(otel_logger.resource, otel_logger.instrumentation_scope, framed_log(
+                        timestamp, severity_encoded, body, attributes, int(span_context.trace_flags),
+                        span_context.trace_id, span_context.span_id, time.time_ns()))
                 return
             otel_logger.emit(LogRecord(timestamp=timestamp, context=context, severity_text=severity_text,
                                        severity_number=severity, body=body, attributes=attributes))

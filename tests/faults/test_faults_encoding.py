@@ -332,3 +332,20 @@ def test_only_server_loggers_and_their_children_can_reach_the_handler_twice() ->
         "uvicorn", "uvicorn.error", "uvicorn.access.x", "gunicorn.error", "gunicorn.access")] == [True] * 5
     assert [_logging._from_server_logger(name) for name in (
         "gunicorn", "uvicornx", "app.uvicorn", "root", "", "gunicorn.errors")] == [False] * 6
+
+
+@FUZZ
+@given(timestamp=st.sampled_from([0, 1, 2**63 + 5]) | st.integers(0, 2**64 - 1),
+       severity=st.sampled_from([(0, None), (9, "INFO"), (13, "WARN"), (21, "FATAL"), (5, "")]),
+       body=st.text(max_size=300), attrs=st.dictionaries(st.text(min_size=1, max_size=8), scalars, max_size=4),
+       flags=st.integers(0, 2**32 - 1), trace_id=st.sampled_from([0]) | st.integers(1, 2**128 - 1),
+       span_id=st.sampled_from([0]) | st.integers(1, 2**64 - 1), observed=st.integers(0, 2**64 - 1))
+def test_one_pass_log_framing_equals_the_field_encoder(timestamp: int, severity: tuple[int, str | None], body: str,
+                                                        attrs: dict[str, Any], flags: int, trace_id: int,
+                                                        span_id: int, observed: int) -> None:
+    number, text = severity
+    reference = _otlp_encoding._ld(b"\x12", _otlp_encoding.log_fields(
+        timestamp, number, text, body, attrs, 0, flags, trace_id, span_id, observed))
+    for _ in range(2):  # the second time from the body cache
+        assert _otlp_encoding.framed_log(timestamp, _otlp_encoding.severity_fields(number, text), body, attrs, flags,
+                                         trace_id, span_id, observed) == reference
