@@ -22,7 +22,7 @@ from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
 from spotify_otel._forks import FORKS
-from spotify_otel._otlp_encoding import Encoded, encode_log, encode_span, encoded_framed
+from spotify_otel._otlp_encoding import Encoded, encode_log, encode_span
 
 _sdk_logger = logging.getLogger("opentelemetry.sdk._shared_internal")  # the SDK's "Queue full" warning
 REPORT_DROPS_EVERY_S = 0.25
@@ -53,12 +53,12 @@ class _QueuesEncoded:
         self._next_report = 0.0
 
     def emit_encoded(self, resource: Any, instrumentation_scope: Any, payload: bytes) -> None:
-        """Queue a record the caller encoded itself (``LeanSpan.end``, ``OTLPLogHandler``'s direct path)."""
+        """Queue a record the caller encoded itself (``LeanSpan.end``)."""
         self._enqueue(Encoded(resource, instrumentation_scope, payload))
 
     def emit_framed(self, resource: Any, instrumentation_scope: Any, framed: bytes) -> None:
         """Queue a record the caller encoded and framed itself (``OTLPLogHandler``'s direct path)."""
-        self._enqueue(encoded_framed(resource, instrumentation_scope, framed))
+        self._enqueue(Encoded.from_framed(resource, instrumentation_scope, framed))
 
     def _enqueue(self, item: Any) -> None:
         batch = self._batch_processor

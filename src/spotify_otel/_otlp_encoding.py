@@ -175,6 +175,13 @@ class Encoded:
         self.instrumentation_scope = instrumentation_scope
         self.framed = _ld(_ITEM_TAG, payload)
 
+    @classmethod
+    def from_framed(cls, resource: Any, instrumentation_scope: Any, framed: bytes) -> Encoded:
+        """A record whose bytes the caller framed already (:func:`framed_log`)."""
+        item = cls.__new__(cls)
+        item.resource, item.instrumentation_scope, item.framed = resource, instrumentation_scope, framed
+        return item
+
 
 _ITEM_TAG = b"\x12"  # ScopeSpans.spans and ScopeLogs.log_records
 _RESOURCE = attrgetter("resource")
@@ -316,9 +323,7 @@ def log_fields(timestamp: int | None, severity: int | None, severity_text: str |
     parts: list[bytes] = []
     if timestamp:
         parts += (b"\x09", _FIXED64(timestamp))
-    if severity:
-        parts += (b"\x10", varint(severity))
-    parts.append(_string(b"\x1a", severity_text))
+    parts.append(severity_fields(severity, severity_text))
     if body is not None:
         parts.append(_ld(b"\x2a", any_value(body)))
     else:
@@ -339,13 +344,16 @@ def log_fields(timestamp: int | None, severity: int | None, severity_text: str |
 
 
 def severity_fields(severity: int | None, severity_text: str | None) -> bytes:
-    """The severity number and text fields of a ``LogRecord`` (what :func:`log_fields` writes for them)."""
+    """The severity number and text fields of a ``LogRecord`` (:func:`log_fields`, :func:`framed_log`)."""
     return (b"\x10" + varint(severity) if severity else b"") + _string(b"\x1a", severity_text)
 
 
-_body_fields: dict[str, bytes] = {}  # a call site's message is usually a constant: its field, encoded once
-_BODY_CACHE_LIMIT = 1024
-_BODY_CACHED_LENGTH = 256
+_BODY_CACHED_LENGTH = 256  # longer messages are encoded each time (the cache holds 1024 short ones)
+
+
+@functools.lru_cache(maxsize=1024)  # a call site's message is usually a constant: its field, encoded once
+def _body_field(body: str) -> bytes:
+    return _ld(b"\x2a", any_value(body))
 
 
 def framed_log(timestamp: int, severity: bytes, body: str, attrs: Mapping[str, Any], flags: int, trace_id: int,
@@ -353,15 +361,10 @@ def framed_log(timestamp: int, severity: bytes, body: str, attrs: Mapping[str, A
     """:attr:`Encoded.framed` of a log record with a string body, no dropped attribute and no event name
     (the log handler's direct path), ``severity`` from :func:`severity_fields`: the bytes of
     ``_ld(_ITEM_TAG, log_fields(...))`` in one pass."""
-    body_field = _body_fields.get(body)
-    if body_field is None:
-        body_field = _ld(b"\x2a", _ld(b"\x0a", body.encode("utf-8")))
-        if len(body) <= _BODY_CACHED_LENGTH and len(_body_fields) < _BODY_CACHE_LIMIT:
-            _body_fields[body] = body_field
     payload = b"".join((
         b"\x09" + _FIXED64(timestamp) if timestamp else b"",
         severity,
-        body_field,
+        _body_field(body) if len(body) <= _BODY_CACHED_LENGTH else _body_field.__wrapped__(body),
         attributes(b"\x32", attrs),
         b"\x45" + _FIXED32(flags) if flags else b"",
         b"\x4a\x10" + trace_id.to_bytes(16, "big") if trace_id else b"",
@@ -370,12 +373,6 @@ def framed_log(timestamp: int, severity: bytes, body: str, attrs: Mapping[str, A
     ))
     return _ITEM_TAG + varint(len(payload)) + payload
 
-
-def encoded_framed(resource: Any, instrumentation_scope: Any, framed: bytes) -> Encoded:
-    """An :class:`Encoded` record from bytes already framed (:func:`framed_log`)."""
-    item = Encoded.__new__(Encoded)
-    item.resource, item.instrumentation_scope, item.framed = resource, instrumentation_scope, framed
-    return item
 
 
 def encode_logs(batch: Sequence[Any]) -> bytes:

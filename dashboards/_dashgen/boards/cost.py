@@ -25,7 +25,8 @@ def build() -> Board:
         "optimisation pay off?",
         "Costs are estimates from the SDK's unit prices (cost_per_request, cost_per_cpu_second, "
         "cost_per_gb). Compare a tenant's share of cost with its share of requests: a large gap means "
-        "expensive requests.",
+        "expensive requests. CPU panels stay empty for services run with SPOTIFY_OTEL_COST_CPU_TIME=false "
+        "(no CPU time measured; their cost has no CPU part).",
         tags=("cost",),
     )
     b.row("Totals in the time range")

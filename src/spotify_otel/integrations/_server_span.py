@@ -37,6 +37,8 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 _PROPAGATION_HEADERS = frozenset({b"traceparent", b"tracestate", b"baggage"})
+
+
 @functools.lru_cache(maxsize=64)  # bounded: clients choose methods
 def _sanitized(method: str) -> str:
     return sanitize_method(method.strip())
