@@ -34,7 +34,7 @@ from opentelemetry.metrics import NoOpMeterProvider
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-from opentelemetry.trace import SpanKind
+from opentelemetry.trace import NoOpTracerProvider, SpanKind
 from opentelemetry.util.http import ExcludeList
 
 from spotify_otel._tenant_resolution import TenantResolver
@@ -44,7 +44,7 @@ from spotify_otel.integrations import _django_server_span, _django_urls
 from spotify_otel.integrations._semconv import use_stable_http_semconv
 from spotify_otel.integrations._server import ServerInstrumentation
 from spotify_otel.integrations.django import MIDDLEWARE, SPAN_MIDDLEWARE, instrument_django
-from spotify_otel.tenant import close_scope, open_scope
+from spotify_otel.tenant import close_scope, current_tenant, open_scope
 
 EXPORTER = InMemorySpanExporter()
 PROVIDER = TracerProvider()
@@ -80,8 +80,17 @@ def ok(request: HttpRequest, **kwargs: Any) -> HttpResponse:
     return HttpResponse(b"ok", status=int(request.GET.get("status", "200")))
 
 
+WHOAMI: list[str | None] = []
+
+
+def whoami(request: HttpRequest) -> HttpResponse:
+    WHOAMI.append(current_tenant())
+    return HttpResponse(b"ok")
+
+
 class Urls:
     urlpatterns = [
+        path("whoami", whoami),
         path("", ok, name="home"),
         path("items/<int:item_id>", item),
         path("aitems/<int:item_id>", aitem),
@@ -632,3 +641,20 @@ def test_instrument_django_keeps_an_application_s_own_instrumentation(uninstrume
     assert undo is not None
     assert settings.MIDDLEWARE == [MIDDLEWARE, CONTRIB, "django.middleware.common.CommonMiddleware"]
     undo()
+    assert DjangoInstrumentor().is_instrumented_by_opentelemetry  # the application's, left in place
+
+
+def test_without_traces_only_the_tenant_middleware_is_installed(uninstrumented: None) -> None:
+    undo = instrument_django(_server(), NoOpTracerProvider())
+    assert undo is not None
+    assert settings.MIDDLEWARE == [MIDDLEWARE, "django.middleware.common.CommonMiddleware"]
+    assert not DjangoInstrumentor().is_instrumented_by_opentelemetry
+    handler = WSGIHandler()  # the tenant scope still encloses the view, and no span is started
+    before = len(EXPORTER.get_finished_spans())
+    body = handler(environ(path="/whoami"), lambda status, headers, exc_info=None: None)
+    b"".join(body)
+    body.close()
+    assert WHOAMI == ["acme"]
+    assert len(EXPORTER.get_finished_spans()) == before
+    undo()
+    assert settings.MIDDLEWARE == [MIDDLEWARE, "django.middleware.common.CommonMiddleware"]

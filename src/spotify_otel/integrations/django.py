@@ -12,7 +12,8 @@ is replaced by :class:`~spotify_otel.integrations._django_server_span.DjangoServ
 which makes the same span at a fraction of the cost. The contrib middleware stays when that one cannot
 reproduce its span (old or duplicated semantic conventions, header capture, traced request
 attributes) and when the application instrumented Django itself before. The contrib middleware's own
-HTTP metrics are switched off (they cannot carry the tenant); ours replace them.
+HTTP metrics are switched off (they cannot carry the tenant); ours replace them. With traces off
+there is no span middleware at all (as for FastAPI): only the tenant middleware runs.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from collections.abc import Callable
 from typing import Any
 
 from opentelemetry.metrics import NoOpMeterProvider
-from opentelemetry.trace import TracerProvider
+from opentelemetry.trace import NoOpTracerProvider, TracerProvider
 
 from spotify_otel.integrations import _django_middleware
 from spotify_otel.integrations._server import ServerInstrumentation
@@ -34,7 +35,9 @@ SPAN_MIDDLEWARE = "spotify_otel.integrations._django_server_span.DjangoServerSpa
 INSTALL_HINT = "pip install 'spotify-otel[django]'"
 
 
-def _install(server: ServerInstrumentation, tracer_provider: TracerProvider | None) -> None:
+def _install(server: ServerInstrumentation, tracer_provider: TracerProvider | None) -> bool:
+    """Put the middlewares in place; returns whether ``DjangoInstrumentor`` was instrumented here (undo
+    uninstruments only what it instrumented)."""
     from django.conf import settings
     from opentelemetry.instrumentation.django import DjangoInstrumentor
     from opentelemetry.instrumentation.django.middleware.otel_middleware import _DjangoMiddleware
@@ -42,10 +45,11 @@ def _install(server: ServerInstrumentation, tracer_provider: TracerProvider | No
 
     _django_middleware.configure(server)
     instrumentor = DjangoInstrumentor()
-    lean = False
-    if not instrumentor.is_instrumented_by_opentelemetry:  # else the application's own setup stays
+    lean = ours = False
+    tracing_off = tracer_provider is None or isinstance(tracer_provider, NoOpTracerProvider)
+    if not tracing_off and not instrumentor.is_instrumented_by_opentelemetry:  # else the app's own stays
         instrumentor.instrument(tracer_provider=tracer_provider, meter_provider=NoOpMeterProvider())
-        lean = _lean_supported()
+        lean, ours = _lean_supported(), True
     # Exclusions are regexes; the contrib parser would split them on commas, so set them directly.
     _DjangoMiddleware._excluded_urls = ExcludeList(list(server.excluded_urls))
     middleware = list(getattr(settings, "MIDDLEWARE", None) or [])
@@ -55,6 +59,7 @@ def _install(server: ServerInstrumentation, tracer_provider: TracerProvider | No
         middleware.remove(MIDDLEWARE)
     middleware.insert(0, MIDDLEWARE)
     settings.MIDDLEWARE = middleware
+    return ours
 
 
 def _lean_supported() -> bool:
@@ -76,10 +81,10 @@ def instrument_django(
     except ImportError:
         return None
 
-    installed = [False]
+    installed, ours = [False], [False]
     original_setup = django.setup
     if settings.configured:
-        _install(server, tracer_provider)
+        ours[0] = _install(server, tracer_provider)
         installed[0] = True
     else:
 
@@ -87,7 +92,7 @@ def instrument_django(
         def setup(*args: Any, **kwargs: Any) -> Any:
             django.setup = original_setup
             try:
-                _install(server, tracer_provider)
+                ours[0] = _install(server, tracer_provider)
                 installed[0] = True
             except Exception:
                 _logger.exception("spotify-otel: Django instrumentation failed; serving uninstrumented")
@@ -98,7 +103,8 @@ def instrument_django(
     def undo() -> None:
         django.setup = original_setup
         if installed[0]:  # a gunicorn master never calls django.setup(): nothing to uninstrument there
-            DjangoInstrumentor().uninstrument()
+            if ours[0]:  # an application's own DjangoInstrumentor setup stays
+                DjangoInstrumentor().uninstrument()
             middleware = list(getattr(settings, "MIDDLEWARE", None) or [])
             if SPAN_MIDDLEWARE in middleware:
                 middleware.remove(SPAN_MIDDLEWARE)
