@@ -92,6 +92,19 @@ def test_disabled_is_a_cheap_no_op(reset: None, receiver: OTLPReceiver, monkeypa
     assert "TenantASGIMiddleware" not in type(app.build_middleware_stack()).__name__
 
 
+def test_traces_off_adds_no_span_layer_and_keeps_tenant_metrics(reset: None, receiver: OTLPReceiver) -> None:
+    app = make_app()
+    telemetry = init_telemetry("no-traces", endpoint=receiver.grpc_endpoint, traces_enabled=False,
+                               system_metrics=False, logs_enabled=False)
+    stack = app.build_middleware_stack()
+    assert type(stack).__name__ == "TenantASGIMiddleware"
+    assert stack.app is stack.bypass  # the application's own stack, no span middleware in between
+    assert asyncio.run(hit(app, ["acme"])) == [200]
+    assert telemetry.force_flush(10)
+    assert receiver.store.counts()["spans"] == 0
+    assert {p.tenant for p in receiver.store.metric_points("http.server.request.duration")} == {"acme"}
+
+
 def test_shutdown_returns_within_deadline_when_collector_hangs(reset: None, receiver: OTLPReceiver) -> None:
     app = make_app()
     telemetry = init_telemetry("hang", endpoint=receiver.grpc_endpoint, system_metrics=False, export_timeout=30)

@@ -7,8 +7,16 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from opentelemetry.trace import NoOpTracerProvider, TracerProvider
+
 from spotify_otel._http_metrics import HttpServerMetrics
 from spotify_otel._tenant_resolution import TenantResolver
+
+
+def traces_off(tracer_provider: TracerProvider | None) -> bool:
+    """Whether the integrations get no tracer provider to trace with (traces disabled): then they add no
+    span layer at all, only the tenant middleware."""
+    return tracer_provider is None or isinstance(tracer_provider, NoOpTracerProvider)
 
 
 @dataclass(frozen=True)

@@ -24,10 +24,10 @@ from collections.abc import Callable
 from typing import Any
 
 from opentelemetry.metrics import NoOpMeterProvider
-from opentelemetry.trace import NoOpTracerProvider, TracerProvider
+from opentelemetry.trace import TracerProvider
 
 from spotify_otel.integrations import _django_middleware
-from spotify_otel.integrations._server import ServerInstrumentation
+from spotify_otel.integrations._server import ServerInstrumentation, traces_off
 
 _logger = logging.getLogger("spotify_otel.integrations")
 MIDDLEWARE = "spotify_otel.integrations._django_middleware.TenantDjangoMiddleware"
@@ -46,8 +46,7 @@ def _install(server: ServerInstrumentation, tracer_provider: TracerProvider | No
     _django_middleware.configure(server)
     instrumentor = DjangoInstrumentor()
     lean = ours = False
-    tracing_off = tracer_provider is None or isinstance(tracer_provider, NoOpTracerProvider)
-    if not tracing_off and not instrumentor.is_instrumented_by_opentelemetry:  # else the app's own stays
+    if not traces_off(tracer_provider) and not instrumentor.is_instrumented_by_opentelemetry:  # else the app's stays
         instrumentor.instrument(tracer_provider=tracer_provider, meter_provider=NoOpMeterProvider())
         lean, ours = _lean_supported(), True
     # Exclusions are regexes; the contrib parser would split them on commas, so set them directly.

@@ -20,10 +20,10 @@ from collections.abc import Callable
 from typing import Any
 
 from opentelemetry.metrics import NoOpMeterProvider
-from opentelemetry.trace import NoOpTracerProvider, TracerProvider
+from opentelemetry.trace import TracerProvider
 from opentelemetry.util.http import ExcludeList
 
-from spotify_otel.integrations._server import ServerInstrumentation
+from spotify_otel.integrations._server import ServerInstrumentation, traces_off
 from spotify_otel.integrations._server_span import ServerSpanMiddleware
 from spotify_otel.integrations.asgi import TenantASGIMiddleware
 
@@ -50,7 +50,7 @@ def instrument_fastapi(
     tracer = get_tracer("opentelemetry.instrumentation.fastapi", tracer_provider=tracer_provider)
     meter = NoOpMeterProvider().get_meter("spotify_otel.fastapi")
     original = fastapi.FastAPI.build_middleware_stack
-    tracing_off = tracer_provider is None or isinstance(tracer_provider, NoOpTracerProvider)
+    tracing_off = traces_off(tracer_provider)
 
     def build_middleware_stack(self: Any) -> Any:
         stack = original(self)
